@@ -1,0 +1,197 @@
+package policy
+
+import "fmt"
+
+// Policy is the set of choices walguard makes on a user's behalf. The zero
+// value is not useful; start from Default and change what you need.
+type Policy struct {
+	// Retry bounds the retries of transient faults inside the shim, on
+	// operations that come before a transaction's first write.
+	Retry Retry
+
+	// NetworkFS says what to do on a filesystem that cannot share memory
+	// between processes (NFS, SMB, FUSE, 9p, ...).
+	NetworkFS NetworkFSAction
+
+	// ForeignFlip says what to do when the database header's journal family
+	// changed without a walguard connection changing it.
+	ForeignFlip FlipAction
+
+	// CorruptRecord says what to do with a torn or garbage sidecar record.
+	CorruptRecord RecordAction
+
+	// AllowNoLock admits a nolock=1 connection while other connections are
+	// live. Off by default: a connection that takes no locks is a locking
+	// protocol of its own, and nothing protects the others from it.
+	AllowNoLock bool
+
+	// AllowSecondHostWAL admits a WAL participant while a live participant
+	// runs on another host. Off by default: WAL's shared memory cannot span
+	// hosts.
+	AllowSecondHostWAL bool
+}
+
+// NetworkFSAction is the choice for filesystems that cannot share memory.
+type NetworkFSAction uint8
+
+const (
+	// NetworkFSRollback agrees on the rollback family, records the
+	// filesystem as the reason, and refuses journal_mode=WAL.
+	NetworkFSRollback NetworkFSAction = iota
+	// NetworkFSAllowWAL trusts the filesystem's shared memory (only for a
+	// filesystem used by one host, which walguard cannot verify).
+	NetworkFSAllowWAL
+)
+
+// FlipAction is the choice for a header flip made without walguard.
+type FlipAction uint8
+
+const (
+	// FlipAdopt records the header's family as agreed, logs the flip and
+	// counts it. Live walguard participants of the other family keep being
+	// refused until they close.
+	FlipAdopt FlipAction = iota
+	// FlipRefuse refuses every connection until an operator resolves the
+	// disagreement (walguard check explains it).
+	FlipRefuse
+)
+
+// RecordAction is the choice for a corrupt sidecar record.
+type RecordAction uint8
+
+const (
+	// RecordRebuild rebuilds the record from the database header and the
+	// live participants, noting the rebuild as its reason.
+	RecordRebuild RecordAction = iota
+	// RecordRefuse refuses connections until the sidecar is repaired.
+	RecordRefuse
+)
+
+// Default returns the safe defaults: WAL preferred and never downgraded
+// while in use, rollback on network filesystems, foreign flips adopted and
+// logged, corrupt records rebuilt, nolock and cross-host WAL refused.
+func Default() Policy {
+	return Policy{Retry: DefaultRetry()}
+}
+
+// Decision is the answer to a question put to a Policy.
+type Decision struct {
+	Allow  bool
+	Reason Reason // why it was refused; ReasonNone when allowed
+	Why    string // a sentence for the error message and the log
+}
+
+func allow() Decision { return Decision{Allow: true} }
+
+func refuse(r Reason, format string, args ...any) Decision {
+	return Decision{Reason: r, Why: fmt.Sprintf(format, args...)}
+}
+
+// ProtocolRequest describes a connection joining with a locking protocol.
+type ProtocolRequest struct {
+	Mine   Protocol
+	Others []Protocol // protocols held by other live participants
+}
+
+// AdmitProtocol decides whether a connection locking with req.Mine may join
+// the participants. Invariant 1: one locking protocol per database.
+func (p Policy) AdmitProtocol(req ProtocolRequest) Decision {
+	for _, o := range req.Others {
+		if o == req.Mine {
+			continue
+		}
+		if (o == ProtocolNoLock || req.Mine == ProtocolNoLock) && p.AllowNoLock {
+			continue
+		}
+		if o == ProtocolNoLock || req.Mine == ProtocolNoLock {
+			return refuse(ReasonNoLock, "this connection locks with %s and a live participant with %s; a connection without locks cannot share a database", req.Mine, o)
+		}
+		return refuse(ReasonProtocolMismatch, "this connection locks with %s but a live participant locks with %s", req.Mine, o)
+	}
+	return allow()
+}
+
+// FamilyRequest describes a connection about to write with a journal family.
+type FamilyRequest struct {
+	Want           Family
+	OthersInOther  bool     // another live participant holds the other family
+	Agreed         Family   // the family in the sidecar record
+	AgreedReason   Reason   // why the record says so
+	SharesMemory   bool     // the filesystem can share memory between processes
+	OtherHostsLive []string // hosts of live participants other than this one
+}
+
+// AdmitFamily decides whether a connection may start writing with
+// req.Want. Invariants 1 and 3: never two families at once, and WAL never
+// where shared memory cannot work.
+func (p Policy) AdmitFamily(req FamilyRequest) Decision {
+	if req.OthersInOther {
+		return refuse(ReasonFamilyMismatch, "a live participant writes with the %s journal; this connection wants %s", req.Want.Other(), req.Want)
+	}
+	if req.Want != FamilyWAL {
+		return allow()
+	}
+	if !req.SharesMemory && p.NetworkFS == NetworkFSRollback {
+		return refuse(ReasonWALUnsupported, "the filesystem cannot share memory between processes; WAL needs it")
+	}
+	if req.Agreed == FamilyRollback && permanentRollback(req.AgreedReason) {
+		return refuse(ReasonWALUnsupported, "the agreed family is rollback (%s)", req.AgreedReason)
+	}
+	if len(req.OtherHostsLive) > 0 && !p.AllowSecondHostWAL {
+		return refuse(ReasonSecondHost, "a live participant runs on host %s; WAL's shared memory cannot span hosts", req.OtherHostsLive[0])
+	}
+	return allow()
+}
+
+// permanentRollback reports whether a recorded reason settles the rollback
+// family for good, so that WAL is refused without trying again.
+func permanentRollback(r Reason) bool {
+	return r == ReasonIncompatible || r == ReasonNetworkFS
+}
+
+// TransitionRequest describes a PRAGMA journal_mode that changes family.
+type TransitionRequest struct {
+	From, To      Family // the header's family, and the pragma's
+	OthersInFrom  bool   // another live participant holds the From family
+	HeaderSaysWAL bool
+	FamilyRequest // facts for admitting To
+}
+
+// Transition decides whether PRAGMA journal_mode may move the database from
+// one family to the other. Invariant 2: WAL is never left while another
+// connection uses it.
+func (p Policy) Transition(req TransitionRequest) Decision {
+	if req.From == req.To || req.To == FamilyUnknown {
+		return allow()
+	}
+	if req.OthersInFrom {
+		if req.From == FamilyWAL {
+			return refuse(ReasonDowngradeWhileWAL, "another live connection uses WAL; leaving WAL now would mix journal families")
+		}
+		return refuse(ReasonUpgradeWhileLive, "another live connection writes with the rollback journal; WAL can be enabled when it closes")
+	}
+	req.FamilyRequest.Want = req.To
+	return p.AdmitFamily(req.FamilyRequest)
+}
+
+// SettleRequest describes an error met while entering WAL.
+type SettleRequest struct {
+	Class         Class
+	HeaderSaysWAL bool
+	WALLive       bool // another live participant uses WAL
+}
+
+// Settle decides whether an error met while entering WAL may settle the
+// agreed family on rollback. Invariant 3: only a deterministic signal may,
+// and never while the header says WAL or a live participant uses WAL.
+func (p Policy) Settle(req SettleRequest) Decision {
+	switch {
+	case req.Class != ClassIncompatible:
+		return refuse(ReasonTransientFault, "a %s error never changes the agreed journal mode", req.Class)
+	case req.HeaderSaysWAL:
+		return refuse(ReasonHeaderSaysWAL, "the database header says WAL; it is never downgraded on an error")
+	case req.WALLive:
+		return refuse(ReasonDowngradeWhileWAL, "another live connection uses WAL")
+	}
+	return allow()
+}

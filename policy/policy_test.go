@@ -1,0 +1,162 @@
+package policy
+
+import "testing"
+
+func TestAdmitProtocol(t *testing.T) {
+	noLockOK := Default()
+	noLockOK.AllowNoLock = true
+	tests := []struct {
+		name   string
+		p      Policy
+		mine   Protocol
+		others []Protocol
+		want   Reason
+	}{
+		{"alone", Default(), ProtocolOFD, nil, ReasonNone},
+		{"same protocol", Default(), ProtocolOFD, []Protocol{ProtocolOFD}, ReasonNone},
+		{"flock joins ofd", Default(), ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
+		{"ofd joins flock", Default(), ProtocolOFD, []Protocol{ProtocolFlock}, ReasonProtocolMismatch},
+		{"dotlk joins ofd", Default(), ProtocolDotlk, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
+		{"nolock joins ofd", Default(), ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNoLock},
+		{"ofd joins nolock", Default(), ProtocolOFD, []Protocol{ProtocolNoLock}, ReasonNoLock},
+		{"nolock alone", Default(), ProtocolNoLock, nil, ReasonNone},
+		{"nolock allowed by option", noLockOK, ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNone},
+		{"option does not admit flock", noLockOK, ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.p.AdmitProtocol(ProtocolRequest{Mine: tt.mine, Others: tt.others})
+			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
+				t.Fatalf("got %+v, want reason %v", d, tt.want)
+			}
+			if !d.Allow && d.Why == "" {
+				t.Fatal("a refusal must say why")
+			}
+		})
+	}
+}
+
+func TestAdmitFamily(t *testing.T) {
+	local := FamilyRequest{SharesMemory: true}
+	nfsWAL := Default()
+	nfsWAL.NetworkFS = NetworkFSAllowWAL
+	twoHosts := Default()
+	twoHosts.AllowSecondHostWAL = true
+	with := func(f func(*FamilyRequest)) FamilyRequest { r := local; f(&r); return r }
+	tests := []struct {
+		name string
+		p    Policy
+		req  FamilyRequest
+		want Reason
+	}{
+		{"wal alone", Default(), with(func(r *FamilyRequest) { r.Want = FamilyWAL }), ReasonNone},
+		{"rollback alone", Default(), with(func(r *FamilyRequest) { r.Want = FamilyRollback }), ReasonNone},
+		{"wal while rollback live", Default(), with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.OthersInOther = true }), ReasonFamilyMismatch},
+		{"rollback while wal live", Default(), with(func(r *FamilyRequest) { r.Want = FamilyRollback; r.OthersInOther = true }), ReasonFamilyMismatch},
+		{"wal on nfs", Default(), with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.SharesMemory = false }), ReasonWALUnsupported},
+		{"rollback on nfs", Default(), with(func(r *FamilyRequest) { r.Want = FamilyRollback; r.SharesMemory = false }), ReasonNone},
+		{"wal on nfs allowed", nfsWAL, with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.SharesMemory = false }), ReasonNone},
+		{"wal after settled incompatibility", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.Agreed, r.AgreedReason = FamilyWAL, FamilyRollback, ReasonIncompatible
+		}), ReasonWALUnsupported},
+		{"wal after network settle", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.Agreed, r.AgreedReason = FamilyWAL, FamilyRollback, ReasonNetworkFS
+		}), ReasonWALUnsupported},
+		{"wal after a rollback pragma", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.Agreed, r.AgreedReason = FamilyWAL, FamilyRollback, ReasonPragma
+		}), ReasonNone},
+		{"wal with a second host", Default(), with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.OtherHostsLive = []string{"b"} }), ReasonSecondHost},
+		{"rollback with a second host", Default(), with(func(r *FamilyRequest) { r.Want = FamilyRollback; r.OtherHostsLive = []string{"b"} }), ReasonNone},
+		{"second host allowed", twoHosts, with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.OtherHostsLive = []string{"b"} }), ReasonNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.p.AdmitFamily(tt.req)
+			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
+				t.Fatalf("got %+v, want reason %v", d, tt.want)
+			}
+		})
+	}
+}
+
+func TestTransition(t *testing.T) {
+	local := FamilyRequest{SharesMemory: true}
+	tests := []struct {
+		name string
+		req  TransitionRequest
+		want Reason
+	}{
+		{"same family", TransitionRequest{From: FamilyWAL, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonNone},
+		{"downgrade alone", TransitionRequest{From: FamilyWAL, To: FamilyRollback, FamilyRequest: local}, ReasonNone},
+		{"downgrade while wal live", TransitionRequest{From: FamilyWAL, To: FamilyRollback, OthersInFrom: true, FamilyRequest: local}, ReasonDowngradeWhileWAL},
+		{"upgrade while rollback live", TransitionRequest{From: FamilyRollback, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonUpgradeWhileLive},
+		{"upgrade alone", TransitionRequest{From: FamilyRollback, To: FamilyWAL, FamilyRequest: local}, ReasonNone},
+		{"upgrade on nfs", TransitionRequest{From: FamilyRollback, To: FamilyWAL}, ReasonWALUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Default().Transition(tt.req)
+			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
+				t.Fatalf("got %+v, want reason %v", d, tt.want)
+			}
+		})
+	}
+}
+
+// Invariant 3, as a table: only a deterministic signal settles rollback,
+// and never while the header says WAL or a live participant uses it.
+func TestSettle(t *testing.T) {
+	tests := []struct {
+		name string
+		req  SettleRequest
+		want Reason
+	}{
+		{"incompatible on a fresh database", SettleRequest{Class: ClassIncompatible}, ReasonNone},
+		{"transient never settles", SettleRequest{Class: ClassTransient}, ReasonTransientFault},
+		{"other never settles", SettleRequest{Class: ClassOther}, ReasonTransientFault},
+		{"mismatch never settles", SettleRequest{Class: ClassMismatch}, ReasonTransientFault},
+		{"header says wal", SettleRequest{Class: ClassIncompatible, HeaderSaysWAL: true}, ReasonHeaderSaysWAL},
+		{"wal live", SettleRequest{Class: ClassIncompatible, WALLive: true}, ReasonDowngradeWhileWAL},
+		{"transient with wal header", SettleRequest{Class: ClassTransient, HeaderSaysWAL: true}, ReasonTransientFault},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Default().Settle(tt.req)
+			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
+				t.Fatalf("got %+v, want reason %v", d, tt.want)
+			}
+		})
+	}
+}
+
+func TestVocabulary(t *testing.T) {
+	for i := range 8 {
+		m := JournalMode(i)
+		if got, ok := ParseJournalMode(m.String()); ok != (i >= 1 && i <= 6) || (ok && got != m) {
+			t.Errorf("ParseJournalMode(%q) = %v, %v", m, got, ok)
+		}
+	}
+	if m, ok := ParseJournalMode(" WAL "); !ok || m != ModeWAL || m.Family() != FamilyWAL {
+		t.Errorf("ParseJournalMode(WAL) = %v %v", m, ok)
+	}
+	if ModeTruncate.Family() != FamilyRollback || ModeUnknown.Family() != FamilyUnknown {
+		t.Error("family of a mode")
+	}
+	for i := range NumProtocols + 1 {
+		p := Protocol(i)
+		if got, ok := ParseProtocol(p.String()); ok != (i >= 1 && i < NumProtocols) || (ok && got != p) {
+			t.Errorf("ParseProtocol(%q) = %v, %v", p, got, ok)
+		}
+	}
+	if FamilyOfHeader(1, 1) != FamilyRollback || FamilyOfHeader(2, 2) != FamilyWAL || FamilyOfHeader(1, 2) != FamilyUnknown {
+		t.Error("FamilyOfHeader")
+	}
+	if FamilyWAL.Other() != FamilyRollback || FamilyUnknown.Other() != FamilyUnknown {
+		t.Error("Other")
+	}
+	for r := range Reason(40) {
+		if s := r.String(); s == "" || (r.Refusal() != (r >= 16)) {
+			t.Errorf("reason %d: %q", r, s)
+		}
+	}
+}
