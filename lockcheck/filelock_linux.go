@@ -1,0 +1,8 @@
+package lockcheck
+
+import "golang.org/x/sys/unix"
+
+const (
+	fOFDSetLk = unix.F_OFD_SETLK
+	fOFDGetLk = unix.F_OFD_GETLK
+)

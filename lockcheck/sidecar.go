@@ -1,0 +1,339 @@
+package lockcheck
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/walguard/walguard/policy"
+)
+
+// Errors of the sidecar file itself.
+var (
+	// ErrSymlink: a symbolic link stands where the sidecar should be.
+	// walguard never follows it, since the link could point anywhere.
+	ErrSymlink = errors.New("sidecar is a symbolic link; refusing to follow it")
+	// ErrBusy: the agreement byte stayed locked for longer than the wait allowed.
+	ErrBusy = errors.New("sidecar agreement lock is busy")
+	// ErrSlotsFull: every participant slot is owned by a live connection.
+	ErrSlotsFull = errors.New("every participant slot is taken")
+)
+
+// A Sidecar is one connection's open of a database's sidecar file.
+// Every lock it takes belongs to this open: closing it, or the death of
+// the process, releases them all. It is not safe for concurrent use.
+type Sidecar struct {
+	f        *os.File
+	path     string
+	slot     int             // owned slot index, or -1
+	protocol policy.Protocol // protocol byte held shared, or 0
+	family   policy.Family   // family byte held shared, or 0
+	hook     func(op, path string) error
+}
+
+// OpenOptions tune OpenSidecar.
+type OpenOptions struct {
+	// Perm is the permission of a newly created sidecar; use the database
+	// file's. Zero means 0644.
+	Perm fs.FileMode
+	// Hook, if set, runs before every I/O on the sidecar; an error it returns
+	// is returned as if the operation had failed (fault injection).
+	Hook func(op, path string) error
+}
+
+// SidecarPath returns the sidecar's path for the database at dbPath.
+func SidecarPath(dbPath string) string { return dbPath + SidecarSuffix }
+
+// OpenSidecar opens, creating it if needed, the sidecar of the database at
+// dbPath. It refuses a symbolic link in the sidecar's place.
+func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
+	s := &Sidecar{path: SidecarPath(dbPath), slot: -1, hook: opts.Hook}
+	if err := s.fault("open"); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(s.path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s: %w", s.path, ErrSymlink)
+	}
+	perm := opts.Perm.Perm()
+	if perm == 0 {
+		perm = 0o644
+	}
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	if err == nil {
+		// The umask may have narrowed the mode; the sidecar must be as
+		// open as the database, or other users of the database lock out.
+		if cerr := f.Chmod(perm); cerr != nil && !errors.Is(cerr, errors.ErrUnsupported) {
+			f.Close()
+			return nil, cerr
+		}
+	} else if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(s.path, os.O_RDWR|oNoFollow, 0)
+	}
+	if err != nil {
+		if isSymlinkLoop(err) {
+			return nil, fmt.Errorf("%s: %w", s.path, ErrSymlink)
+		}
+		return nil, err
+	}
+	s.f = f
+	return s, nil
+}
+
+// Path returns the sidecar's path.
+func (s *Sidecar) Path() string { return s.path }
+
+// Close closes the sidecar, which releases every lock this open holds.
+func (s *Sidecar) Close() error {
+	if s == nil || s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	s.slot, s.protocol, s.family = -1, 0, 0
+	return err
+}
+
+func (s *Sidecar) fault(op string) error {
+	if s.hook == nil {
+		return nil
+	}
+	return s.hook(op, s.path)
+}
+
+// LockAgreement takes the agreement byte exclusively, trying for up to
+// wait; it returns ErrBusy if another participant kept it that long.
+func (s *Sidecar) LockAgreement(wait time.Duration) error {
+	if err := s.fault("lock"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(wait)
+	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
+		err := tryLock(s.f, AgreementByte, true)
+		if err != errLockHeld {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %w", s.path, ErrBusy)
+		}
+		time.Sleep(delay)
+	}
+}
+
+// UnlockAgreement releases the agreement byte.
+func (s *Sidecar) UnlockAgreement() error { return unlock(s.f, AgreementByte) }
+
+// ReadRecord reads and verifies the record. A sidecar with no record yet
+// gives ErrNoRecord.
+func (s *Sidecar) ReadRecord() (Record, error) {
+	if err := s.fault("read"); err != nil {
+		return Record{}, err
+	}
+	var buf [RecordSize]byte
+	n, err := s.f.ReadAt(buf[:], 0)
+	if err != nil && err != io.EOF {
+		return Record{}, err
+	}
+	return DecodeRecord(buf[:n])
+}
+
+// WriteRecord writes the record and syncs it to stable storage.
+// The caller holds the agreement byte.
+func (s *Sidecar) WriteRecord(r Record) error {
+	if err := s.fault("write"); err != nil {
+		return err
+	}
+	buf := EncodeRecord(r)
+	if _, err := s.f.WriteAt(buf[:], 0); err != nil {
+		return err
+	}
+	if err := s.fault("sync"); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
+// AcquireSlot takes the first free participant slot.
+func (s *Sidecar) AcquireSlot() (int, error) {
+	if s.slot >= 0 {
+		return s.slot, nil
+	}
+	if err := s.fault("lock"); err != nil {
+		return -1, err
+	}
+	for i := range MaxSlots {
+		switch err := tryLock(s.f, SlotByte(i), true); err {
+		case nil:
+			s.slot = i
+			return i, nil
+		case errLockHeld:
+			continue
+		default:
+			return -1, err
+		}
+	}
+	return -1, fmt.Errorf("%s: %w (%d)", s.path, ErrSlotsFull, MaxSlots)
+}
+
+// Slot returns the owned slot index, or -1.
+func (s *Sidecar) Slot() int { return s.slot }
+
+// WriteSlot writes the owned slot's entry. Entries are a description for
+// readers; liveness is the slot's lock, so no sync is needed.
+func (s *Sidecar) WriteSlot(entry Slot) error {
+	if s.slot < 0 {
+		return errors.New("no participant slot owned")
+	}
+	if err := s.fault("write"); err != nil {
+		return err
+	}
+	buf := EncodeSlot(entry)
+	_, err := s.f.WriteAt(buf[:], SlotOffset(s.slot))
+	return err
+}
+
+// HoldProtocol declares, for as long as this open lives, that its
+// connection locks the database with protocol p.
+func (s *Sidecar) HoldProtocol(p policy.Protocol) error {
+	if s.protocol == p {
+		return nil
+	}
+	if s.protocol != 0 {
+		if err := unlock(s.f, ProtocolByte(s.protocol)); err != nil {
+			return err
+		}
+		s.protocol = 0
+	}
+	if err := tryLock(s.f, ProtocolByte(p), false); err != nil {
+		return err
+	}
+	s.protocol = p
+	return nil
+}
+
+// HoldFamily declares that this open's connection writes with family f,
+// dropping any other family it held.
+func (s *Sidecar) HoldFamily(f policy.Family) error {
+	if s.family == f {
+		return nil
+	}
+	if err := s.ReleaseFamily(); err != nil {
+		return err
+	}
+	if err := tryLock(s.f, FamilyByte(f), false); err != nil {
+		return err
+	}
+	s.family = f
+	return nil
+}
+
+// ReleaseFamily drops the family this open held, if any.
+func (s *Sidecar) ReleaseFamily() error {
+	if s.family == 0 {
+		return nil
+	}
+	if err := unlock(s.f, FamilyByte(s.family)); err != nil {
+		return err
+	}
+	s.family = 0
+	return nil
+}
+
+// Family returns the family this open holds, or FamilyUnknown.
+func (s *Sidecar) Family() policy.Family { return s.family }
+
+// OthersUseProtocol reports whether another open holds protocol p's byte.
+func (s *Sidecar) OthersUseProtocol(p policy.Protocol) (bool, error) {
+	return testLock(s.f, ProtocolByte(p))
+}
+
+// OthersUseFamily reports whether another open holds family f's byte.
+func (s *Sidecar) OthersUseFamily(f policy.Family) (bool, error) {
+	return testLock(s.f, FamilyByte(f))
+}
+
+// Participants lists the other live participants: slots whose lock byte
+// another open holds, with their entries.
+func (s *Sidecar) Participants() ([]Participant, error) {
+	return participants(s.f, s.slot)
+}
+
+func participants(f *os.File, own int) ([]Participant, error) {
+	table := make([]byte, SlotSize*MaxSlots)
+	n, err := f.ReadAt(table, SlotTableOffset)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	table = table[:n]
+	var live []Participant
+	for i := range MaxSlots {
+		if i == own {
+			continue
+		}
+		held, err := testLock(f, SlotByte(i))
+		if err != nil {
+			return nil, err
+		}
+		if !held {
+			continue
+		}
+		p := Participant{Index: i}
+		lo := i * SlotSize
+		if lo+SlotSize <= len(table) {
+			p.Slot, p.SlotErr = DecodeSlot(table[lo : lo+SlotSize])
+		} else {
+			p.SlotErr = ErrNoRecord
+		}
+		live = append(live, p)
+	}
+	return live, nil
+}
+
+func readSnapshot(path string) (Snapshot, error) {
+	snap := Snapshot{Path: path}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return snap, nil
+	}
+	if err != nil {
+		return snap, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return snap, fmt.Errorf("%s: %w", path, ErrSymlink)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	if err != nil {
+		return snap, err
+	}
+	defer f.Close()
+	snap.Exists = true
+
+	var buf [RecordSize]byte
+	n, err := f.ReadAt(buf[:], 0)
+	if err != nil && err != io.EOF {
+		return snap, err
+	}
+	snap.Record, snap.RecordErr = DecodeRecord(buf[:n])
+
+	if snap.AgreementHeld, err = testLock(f, AgreementByte); err != nil {
+		return snap, err
+	}
+	for p := range policy.Protocol(policy.NumProtocols) {
+		if held, err := testLock(f, ProtocolByte(p)); err != nil {
+			return snap, err
+		} else if held {
+			snap.Protocols = append(snap.Protocols, p)
+		}
+	}
+	for _, fam := range []policy.Family{policy.FamilyRollback, policy.FamilyWAL} {
+		if held, err := testLock(f, FamilyByte(fam)); err != nil {
+			return snap, err
+		} else if held {
+			snap.Families = append(snap.Families, fam)
+		}
+	}
+	snap.Participants, err = participants(f, -1)
+	return snap, err
+}

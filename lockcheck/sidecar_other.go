@@ -1,0 +1,7 @@
+//go:build !unix
+
+package lockcheck
+
+const oNoFollow = 0
+
+func isSymlinkLoop(error) bool { return false }

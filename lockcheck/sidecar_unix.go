@@ -1,0 +1,13 @@
+//go:build unix
+
+package lockcheck
+
+import (
+	"errors"
+	"syscall"
+)
+
+const oNoFollow = syscall.O_NOFOLLOW
+
+// With O_NOFOLLOW, opening a symbolic link fails with ELOOP.
+func isSymlinkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
