@@ -1,0 +1,370 @@
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/policy"
+)
+
+// The agreement protocol. Every change of participation happens under the
+// sidecar's agreement byte, so a join's check and its declaration are one
+// step to every other walguard connection; the declarations themselves are
+// shared locks held for as long as they are true, so a process that dies
+// withdraws them with its file descriptors.
+
+// refuse records, counts and logs a refusal, and returns it.
+func (g *VFS) refuse(db *dbState, e *RefusalError) *RefusalError {
+	g.stats.refused(e.Reason)
+	db.mu.Lock()
+	db.lastRefusal = e
+	db.mu.Unlock()
+	g.log().Warn("walguard refused",
+		slog.String("db", e.DB), slog.String("op", e.Op), slog.String("reason", e.Reason.String()),
+		slog.String("why", e.Why), slog.String("class", e.WalguardClass().String()),
+		slog.Bool("retryable", e.Retryable()), slog.Any("err", e.Err),
+		slog.String("agreed", e.Agreed.String()))
+	return e
+}
+
+// busy refuses and returns the refusal as SQLite should see it: BUSY, so
+// that busy handlers and retry loops wait for the other participants.
+// A refusal that retrying cannot fix is returned as CANTOPEN (on opens) or
+// IOERR, codes under which the driver keeps the error readable.
+func (g *VFS) busy(db *dbState, e *RefusalError) error {
+	g.refuse(db, e)
+	switch {
+	case e.WalguardClass() != policy.ClassIncompatible:
+		return vfs.SystemError(e, sqlite3.BUSY)
+	case strings.HasPrefix(e.Op, "open"):
+		return vfs.SystemError(e, sqlite3.CANTOPEN)
+	}
+	return vfs.SystemError(e, sqlite3.IOERR)
+}
+
+// withAgreement runs fn holding the agreement byte, with the record read
+// (and created or rebuilt, as the policy says).
+func (m *mainFile) withAgreement(op string, fn func(rec *lockcheck.Record) error) error {
+	m.g.stats.joins.Add(1)
+	if err := m.side.LockAgreement(m.g.opts.AgreementWait); err != nil {
+		return m.sidecarFault(op, err)
+	}
+	defer m.side.UnlockAgreement()
+	rec, err := m.side.ReadRecord()
+	if err != nil {
+		rec, err = m.repairRecord(op, err)
+		if err != nil {
+			return err
+		}
+	}
+	return fn(&rec)
+}
+
+// sidecarFault reports a failure of the sidecar's own I/O or locks.
+func (m *mainFile) sidecarFault(op string, err error) error {
+	e := &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarUnavailable, Err: err,
+		Why: "the sidecar lock record could not be used"}
+	if errors.Is(err, lockcheck.ErrBusy) || policy.Classify(err) == policy.ClassTransient {
+		e.Reason = policy.ReasonTransientFault
+		e.Why = "the sidecar's agreement lock or I/O did not answer in time; the agreed mode is unchanged"
+	}
+	return m.g.busy(m.db, e)
+}
+
+// repairRecord creates a missing record, or rebuilds a torn or garbage one
+// from the database header, as the policy says. The agreement byte is held.
+func (m *mainFile) repairRecord(op string, cause error) (lockcheck.Record, error) {
+	rec := lockcheck.Record{Family: m.headerFamily(), Protocol: m.proto, Reason: policy.ReasonFirstUse}
+	rec.Mode = defaultMode(rec.Family)
+	switch {
+	case errors.Is(cause, lockcheck.ErrNoRecord):
+	case m.g.pol.CorruptRecord == policy.RecordRefuse:
+		return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
+			Why: fmt.Sprintf("the sidecar %s is not a valid record and the policy refuses to rebuild it; inspect it with walguard check", m.side.Path())})
+	case errors.Is(cause, lockcheck.ErrNotSidecar), errors.Is(cause, lockcheck.ErrVersion),
+		errors.Is(cause, lockcheck.ErrChecksum), errors.Is(cause, lockcheck.ErrTruncated),
+		errors.Is(cause, lockcheck.ErrInvalid):
+		if errors.Is(cause, lockcheck.ErrVersion) {
+			// A newer walguard wrote it: never overwrite what we cannot read.
+			return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
+				Why: "the sidecar was written by a newer walguard; upgrade this program"})
+		}
+		rec.Reason = policy.ReasonRebuilt
+		rec.Detail = "rebuilt: " + cause.Error()
+		m.g.stats.rebuilt.Add(1)
+		m.g.log().Warn("walguard rebuilt sidecar record", slog.String("db", m.name),
+			slog.String("sidecar", m.side.Path()), slog.Any("cause", cause), slog.String("family", rec.Family.String()))
+	default:
+		return rec, m.sidecarFault(op, cause)
+	}
+	if err := m.writeRecord(&rec); err != nil {
+		return rec, m.sidecarFault(op, err)
+	}
+	return rec, nil
+}
+
+// writeRecord stamps the record with this process and a new generation,
+// and writes it. The agreement byte is held.
+func (m *mainFile) writeRecord(rec *lockcheck.Record) error {
+	rec.Generation++
+	rec.SetterPID = uint32(os.Getpid())
+	rec.SetAt = time.Now()
+	rec.Host = m.g.opts.HostID
+	rec.Program = m.g.opts.Program
+	if err := m.side.WriteRecord(*rec); err != nil {
+		return err
+	}
+	m.db.knownFamily.Store(uint32(rec.Family))
+	return nil
+}
+
+// headerFamily reads the database header's family straight from the file.
+func (m *mainFile) headerFamily() policy.Family {
+	var hdr [20]byte
+	if n, _ := m.File.ReadAt(hdr[:], 0); n == len(hdr) {
+		return policy.FamilyOfHeader(hdr[18], hdr[19])
+	}
+	return policy.FamilyUnknown
+}
+
+func defaultMode(f policy.Family) policy.JournalMode {
+	switch f {
+	case policy.FamilyWAL:
+		return policy.ModeWAL
+	case policy.FamilyRollback:
+		return policy.ModeDelete
+	}
+	return policy.ModeUnknown
+}
+
+// admit joins the participants with this connection's locking protocol.
+func (m *mainFile) admit(op string) error {
+	return m.withAgreement(op, func(rec *lockcheck.Record) error {
+		hf := m.headerFamily()
+		if hf != policy.FamilyUnknown && rec.Family != policy.FamilyUnknown && hf != rec.Family {
+			if err := m.foreignFlip(op, rec, hf); err != nil {
+				return err
+			}
+		} else if hf != policy.FamilyUnknown {
+			m.db.knownFamily.Store(uint32(hf))
+		}
+		if err := m.settleNetworkFS(op, rec, hf); err != nil {
+			return err
+		}
+		var others []policy.Protocol
+		for p := range policy.Protocol(policy.NumProtocols) {
+			if p == policy.ProtocolUnknown || p == m.proto {
+				continue
+			}
+			held, err := m.side.OthersUseProtocol(p)
+			if err != nil {
+				return m.sidecarFault(op, err)
+			}
+			if held {
+				others = append(others, p)
+			}
+		}
+		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Others: others})
+		if !d.Allow {
+			return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
+		}
+		if _, err := m.side.AcquireSlot(); err != nil {
+			if errors.Is(err, lockcheck.ErrSlotsFull) {
+				return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSlotsFull, Err: err,
+					Why: "too many connections are open on this database; retry when one closes"})
+			}
+			return m.sidecarFault(op, err)
+		}
+		if err := m.side.HoldProtocol(m.proto); err != nil {
+			return m.sidecarFault(op, err)
+		}
+		if err := m.writeSlot(); err != nil {
+			return m.sidecarFault(op, err)
+		}
+		m.admitted = true
+		return nil
+	})
+}
+
+func (m *mainFile) writeSlot() error {
+	return m.side.WriteSlot(lockcheck.Slot{
+		PID: uint32(os.Getpid()), Protocol: m.proto, Family: m.family, Mode: m.pendingMode,
+		Since: time.Now(), Host: m.g.opts.HostID, Program: m.g.opts.Program,
+	})
+}
+
+// joinFamily admits this connection to write with family want. It is
+// called on every gate, so the admitted case costs one comparison.
+func (m *mainFile) joinFamily(op string, want policy.Family) error {
+	if m.family == want {
+		return nil
+	}
+	if !m.admitted {
+		if err := m.admit(op); err != nil {
+			return err
+		}
+	}
+	return m.withAgreement(op, func(rec *lockcheck.Record) error {
+		// Drop our own declaration first: two connections converging on
+		// the same family must not block each other.
+		if err := m.side.ReleaseFamily(); err != nil {
+			return m.sidecarFault(op, err)
+		}
+		m.family = policy.FamilyUnknown
+		req, err := m.familyFacts(want, rec)
+		if err != nil {
+			return m.sidecarFault(op, err)
+		}
+		if d := m.g.pol.AdmitFamily(req); !d.Allow {
+			return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
+		}
+		if err := m.side.HoldFamily(want); err != nil {
+			return m.sidecarFault(op, err)
+		}
+		m.family = want
+		if err := m.writeSlot(); err != nil {
+			return m.sidecarFault(op, err)
+		}
+		return nil
+	})
+}
+
+// familyFacts gathers what the policy needs to admit family want.
+// The agreement byte is held.
+func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (policy.FamilyRequest, error) {
+	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory}
+	var err error
+	if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
+		return req, err
+	}
+	if want == policy.FamilyWAL {
+		live, err := m.side.Participants()
+		if err != nil {
+			return req, err
+		}
+		for _, p := range live {
+			if p.SlotErr == nil && p.Slot.Host != m.g.opts.HostID {
+				req.OtherHostsLive = append(req.OtherHostsLive, p.Slot.Host)
+			}
+		}
+	}
+	return req, nil
+}
+
+// observeHeader handles a header whose family differs from the one this
+// process last confirmed: another walguard connection changed it (the
+// record says so), or a process without walguard did.
+func (m *mainFile) observeHeader(f policy.Family) error {
+	return m.withAgreement("read header", func(rec *lockcheck.Record) error {
+		switch rec.Family {
+		case f:
+			m.db.knownFamily.Store(uint32(f))
+			return nil
+		case policy.FamilyUnknown:
+			rec.Family, rec.Mode, rec.Reason, rec.Detail = f, defaultMode(f), policy.ReasonFirstUse, ""
+			if err := m.writeRecord(rec); err != nil {
+				return m.sidecarFault("read header", err)
+			}
+			return nil
+		}
+		return m.foreignFlip("read header", rec, f)
+	})
+}
+
+// foreignFlip handles a header family that disagrees with the record.
+// The agreement byte is held.
+func (m *mainFile) foreignFlip(op string, rec *lockcheck.Record, header policy.Family) error {
+	m.g.stats.foreignFlips.Add(1)
+	was := rec.Family
+	m.g.log().Warn("walguard noticed a journal mode change made without walguard",
+		slog.String("db", m.name), slog.String("recorded", was.String()), slog.String("header", header.String()),
+		slog.String("recorded_by", rec.Program), slog.Uint64("recorded_pid", uint64(rec.SetterPID)))
+	if m.g.pol.ForeignFlip == policy.FlipRefuse {
+		return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonForeignFlipRefused, Agreed: *rec,
+			Why: fmt.Sprintf("the header says %s but walguard agreed on %s; a process without walguard changed it", header, was)})
+	}
+	rec.Family, rec.Mode, rec.Reason = header, defaultMode(header), policy.ReasonForeignFlip
+	rec.Detail = fmt.Sprintf("header changed from %s to %s without walguard", was, header)
+	if err := m.writeRecord(rec); err != nil {
+		return m.sidecarFault(op, err)
+	}
+	return nil
+}
+
+// recordHeaderWrite records, before the write reaches the file, that this
+// connection is changing the header's journal family.
+func (m *mainFile) recordHeaderWrite(f policy.Family) error {
+	return m.withAgreement("write header", func(rec *lockcheck.Record) error {
+		if rec.Family == f {
+			m.db.knownFamily.Store(uint32(f))
+			return nil
+		}
+		rec.Family, rec.Reason, rec.Detail = f, policy.ReasonPragma, ""
+		rec.Mode = m.pendingMode
+		if rec.Mode.Family() != f {
+			rec.Mode = defaultMode(f)
+			rec.Reason = policy.ReasonFirstUse
+		}
+		if err := m.writeRecord(rec); err != nil {
+			return m.sidecarFault("write header", err)
+		}
+		return nil
+	})
+}
+
+// settleRollback lets a deterministic incompatibility settle the agreed
+// family on rollback, if the policy allows: never while the header says
+// WAL or a live participant uses WAL.
+func (m *mainFile) settleRollback(op string, cause error) {
+	_ = m.withAgreement(op, func(rec *lockcheck.Record) error {
+		walLive, err := m.side.OthersUseFamily(policy.FamilyWAL)
+		if err != nil {
+			return err
+		}
+		d := m.g.pol.Settle(policy.SettleRequest{
+			Class:         policy.Classify(cause),
+			HeaderSaysWAL: m.headerFamily() == policy.FamilyWAL || rec.Family == policy.FamilyWAL,
+			WALLive:       walLive || m.family == policy.FamilyWAL,
+		})
+		if !d.Allow {
+			m.g.log().Warn("walguard kept the agreed mode despite an incompatibility",
+				slog.String("db", m.name), slog.String("op", op), slog.Any("err", cause), slog.String("why", d.Why))
+			return nil
+		}
+		rec.Family, rec.Mode, rec.Reason = policy.FamilyRollback, policy.ModeDelete, policy.ReasonIncompatible
+		rec.Detail = fmt.Sprintf("%s: %v", op, cause)
+		if err := m.writeRecord(rec); err != nil {
+			return err
+		}
+		m.g.stats.settled.Add(1)
+		m.g.log().Warn("walguard settled the rollback journal", slog.String("db", m.name),
+			slog.String("op", op), slog.Any("err", cause))
+		return nil
+	})
+}
+
+// settleNetworkFS agrees on the rollback family, once, for a database on a
+// filesystem that cannot share memory, unless it is already in WAL (then
+// WAL participants are refused instead). The agreement byte is held.
+func (m *mainFile) settleNetworkFS(op string, rec *lockcheck.Record, header policy.Family) error {
+	if m.db.fs.SharesMemory || m.g.pol.NetworkFS != policy.NetworkFSRollback ||
+		rec.Reason == policy.ReasonNetworkFS || rec.Family == policy.FamilyWAL || header == policy.FamilyWAL {
+		return nil
+	}
+	rec.Family, rec.Mode, rec.Reason = policy.FamilyRollback, policy.ModeDelete, policy.ReasonNetworkFS
+	rec.Detail = fmt.Sprintf("filesystem %s cannot share memory between processes", m.db.fs.Type)
+	if err := m.writeRecord(rec); err != nil {
+		return m.sidecarFault(op, err)
+	}
+	m.g.stats.settled.Add(1)
+	m.g.log().Info("walguard settled the rollback journal", slog.String("db", m.name), slog.String("why", rec.Detail))
+	return nil
+}

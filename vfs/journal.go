@@ -1,0 +1,74 @@
+package vfs
+
+import (
+	"github.com/ncruces/go-sqlite3/util/vfsutil"
+	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/policy"
+)
+
+// journalFile is a -wal or -journal of a participant. Its writes are the
+// last gate before a frame: they check, in memory, that the connection was
+// admitted to the family the file belongs to.
+type journalFile struct {
+	forward
+	main   *mainFile
+	family policy.Family
+}
+
+// openJournal opens a -wal (family WAL) or -journal (family rollback),
+// joining the connection to that family first: before SQLite can write a
+// byte to it.
+func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.Family) (vfs.File, vfs.OpenFlag, error) {
+	main, ok := vfsutil.UnwrapFile[*mainFile](name.DatabaseFile())
+	if !ok {
+		// The main database passed through: so does its journal.
+		g.stats.passThrough.Add(1)
+		return vfsutil.WrapOpenFilename(g.base, name, flags)
+	}
+	op := "open -journal"
+	if family == policy.FamilyWAL {
+		op = "open -wal"
+	}
+	if err := main.joinFamily(op, family); err != nil {
+		return nil, flags, err
+	}
+	file, flags, err := g.openBase(name, flags)
+	if err != nil {
+		if policy.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
+			main.settleRollback(op, err)
+		}
+		return nil, flags, g.transientOpen(main.name, op, err)
+	}
+	return &journalFile{forward: forward{file}, main: main, family: family}, flags, nil
+}
+
+// WriteAt refuses a write from a connection not admitted to this file's
+// family. Admission normally happened at open; this catches a connection
+// whose family changed since (a journal_mode switch).
+func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
+	if j.main.family != j.family {
+		if err := j.main.joinFamily("write", j.family); err != nil {
+			return 0, err
+		}
+	}
+	return j.File.WriteAt(p, off)
+}
+
+// ReadAt forwards, retrying transient faults; a WAL header read that
+// still fails before the transaction wrote anything is reported as BUSY.
+func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := j.File.ReadAt(p, off)
+	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
+		err = j.main.g.retry(func() error {
+			n, err = j.File.ReadAt(p, off)
+			return err
+		})
+		if err != nil && off == 0 && j.family == policy.FamilyWAL && j.main.lock <= vfs.LOCK_SHARED {
+			return n, j.main.g.busy(j.main.db, &RefusalError{DB: j.main.name, Op: "read -wal header",
+				Reason: policy.ReasonTransientFault, Err: err,
+				Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged"})
+		}
+	}
+	return n, err
+}

@@ -1,0 +1,207 @@
+package vfs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/policy"
+)
+
+// mainFile is a main database opened as a participant. SQLite calls a
+// file from one connection at a time, so its fields need no lock; state
+// shared with other connections lives in db.
+type mainFile struct {
+	forward
+	g     *VFS
+	db    *dbState
+	name  string
+	side  *lockcheck.Sidecar
+	proto policy.Protocol
+	shm   vfs.SharedMemory // offered to SQLite; nil where WAL cannot work
+	lock  vfs.LockLevel
+
+	admitted    bool               // the protocol join succeeded
+	family      policy.Family      // the family this connection was admitted to
+	pendingMode policy.JournalMode // from an admitted PRAGMA journal_mode
+}
+
+func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
+	path := name.String()
+	file, flags, err := g.openBase(name, flags)
+	if err != nil {
+		return nil, flags, g.transientOpen(path, "open", err)
+	}
+	// Read-only and immutable connections cannot write, so they cannot mix
+	// journals; they pass through (docs/design.md, "pass-through").
+	if flags&vfs.OPEN_READONLY != 0 || name.URIBoolean("immutable", false) {
+		g.stats.passThrough.Add(1)
+		return file, flags, nil
+	}
+
+	m := &mainFile{forward: forward{file}, g: g, db: g.db(path), name: path, proto: g.opts.Protocol}
+	if name.URIBoolean("nolock", false) {
+		m.proto = policy.ProtocolNoLock
+	}
+	m.db.once.Do(func() {
+		fs, err := g.opts.DetectFS(filepath.Dir(path))
+		if err != nil {
+			fs = FSInfo{Type: "unknown", SharesMemory: true}
+		}
+		m.db.fs = fs
+	})
+	m.shm = sharedMemoryOf(file)
+	if !m.db.fs.SharesMemory && g.pol.NetworkFS == policy.NetworkFSRollback {
+		// Without shared memory SQLite can only use WAL with
+		// locking_mode=EXCLUSIVE, which keeps the WAL-index private.
+		m.shm = nil
+	}
+
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	m.side, err = lockcheck.OpenSidecar(path, lockcheck.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook})
+	if err != nil {
+		file.Close()
+		reason := policy.ReasonSidecarUnavailable
+		return nil, flags, vfs.SystemError(g.refuse(m.db, &RefusalError{
+			DB: path, Op: "open", Reason: reason, Err: err,
+			Why: "the sidecar lock record cannot be opened, so this connection cannot join",
+		}), sqlite3.CANTOPEN)
+	}
+	g.stats.opens.Add(1)
+	// A refused join leaves the connection open but not admitted: its
+	// first lock retries the join and returns SQLITE_BUSY while refused,
+	// which the busy handler retries.
+	if err := m.admit("open"); err != nil && !isBusy(err) {
+		m.Close()
+		return nil, flags, err
+	}
+	return m, flags, nil
+}
+
+// transientOpen turns a transient open failure that outlasted the retry
+// budget into a refusal SQLite sees as SQLITE_BUSY; other errors pass as
+// they are.
+func (g *VFS) transientOpen(path, op string, err error) error {
+	if policy.Classify(err) != policy.ClassTransient || isBusy(err) {
+		return err
+	}
+	return g.busy(g.db(path), &RefusalError{DB: path, Op: op, Reason: policy.ReasonTransientFault,
+		Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
+}
+
+// Close closes the database and its sidecar, which ends this connection's
+// participation.
+func (m *mainFile) Close() error {
+	err := m.File.Close()
+	return errors.Join(err, m.side.Close())
+}
+
+// Lock is where a connection that is not admitted retries its join, and
+// where a rollback writer joins the rollback family: RESERVED comes before
+// the first byte of its journal.
+func (m *mainFile) Lock(lock vfs.LockLevel) error {
+	if !m.admitted {
+		if err := m.admit("lock"); err != nil {
+			return err
+		}
+	}
+	if lock == vfs.LOCK_RESERVED && m.family != policy.FamilyRollback {
+		if err := m.joinFamily("begin write", policy.FamilyRollback); err != nil {
+			return err
+		}
+	}
+	var err error
+	if lock == vfs.LOCK_SHARED {
+		// Taking SHARED precedes any write: transient faults are retried,
+		// then reported as BUSY.
+		err = m.g.retry(func() error { return m.File.Lock(lock) })
+		if err != nil && !isBusy(err) {
+			err = m.lockFault(err)
+		}
+	} else {
+		err = m.File.Lock(lock)
+	}
+	if err == nil {
+		m.lock = lock
+	}
+	return err
+}
+
+// lockFault handles a failure to take SHARED that is not contention.
+func (m *mainFile) lockFault(err error) error {
+	switch policy.Classify(err) {
+	case policy.ClassTransient:
+		return m.g.busy(m.db, &RefusalError{DB: m.name, Op: "lock", Reason: policy.ReasonTransientFault,
+			Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
+	case policy.ClassIncompatible:
+		m.settleRollback("lock", err)
+	}
+	return err
+}
+
+// Unlock forwards, tracking the lock level.
+func (m *mainFile) Unlock(lock vfs.LockLevel) error {
+	err := m.File.Unlock(lock)
+	if err == nil || m.lock > lock {
+		m.lock = lock
+	}
+	return err
+}
+
+// ReadAt forwards; reads of the header are checked, without a system
+// call, for a journal family that changed without walguard.
+func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
+	// Connections normally retry their join at xLock; a nolock=1
+	// connection may never lock, so its reads are the gate instead, all
+	// but the 100-byte header peek SQLite does at open, without locks.
+	if !m.admitted && m.proto == policy.ProtocolNoLock && !(off == 0 && len(p) == 100) {
+		if err := m.admit("read"); err != nil {
+			return 0, err
+		}
+	}
+	n, err := m.File.ReadAt(p, off)
+	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
+		err = m.g.retry(func() error {
+			n, err = m.File.ReadAt(p, off)
+			return err
+		})
+		if err != nil && off == 0 && m.lock <= vfs.LOCK_SHARED {
+			// The header, read before this transaction wrote anything.
+			return n, m.g.busy(m.db, &RefusalError{DB: m.name, Op: "read header", Reason: policy.ReasonTransientFault,
+				Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
+		}
+	}
+	if off == 0 && n >= 20 {
+		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {
+			if ferr := m.observeHeader(f); ferr != nil {
+				return 0, ferr
+			}
+		}
+	}
+	return n, err
+}
+
+// WriteAt forwards; a write of the header that changes the journal
+// family is recorded in the sidecar before it reaches the file.
+func (m *mainFile) WriteAt(p []byte, off int64) (int, error) {
+	if off == 0 && len(p) >= 20 {
+		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {
+			if err := m.recordHeaderWrite(f); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return m.File.WriteAt(p, off)
+}
+
+// SharedMemory offers the base file's shared memory, or none where the
+// filesystem cannot share it. SQLite calls this before every shared-memory
+// operation, so it only reads a field.
+func (m *mainFile) SharedMemory() vfs.SharedMemory { return m.shm }

@@ -1,0 +1,95 @@
+package vfs
+
+import (
+	"fmt"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/policy"
+)
+
+// StatusPragma is the name of the pragma that returns walguard's status
+// for the database as JSON: PRAGMA walguard_status.
+const StatusPragma = "walguard_status"
+
+// Pragma answers PRAGMA walguard_status, and checks PRAGMA journal_mode
+// before SQLite acts on it: every pragma reaches the VFS first.
+//
+// https://sqlite.org/c3ref/c_fcntl_begin_atomic_write.html#sqlitefcntlpragma
+func (m *mainFile) Pragma(name, value string) (string, error) {
+	switch name {
+	case StatusPragma:
+		st, err := m.g.Status(m.name)
+		if err != nil {
+			return "", fmt.Errorf("walguard status of %s: %w", m.name, err)
+		}
+		return st.json(), nil
+	case "journal_mode":
+		if mode, ok := policy.ParseJournalMode(value); ok {
+			if msg, err := m.journalMode(mode); err != nil {
+				return msg, err
+			}
+		}
+	}
+	return m.forward.Pragma(name, value)
+}
+
+// journalMode decides a journal_mode change. A refusal returns its
+// message with SQLITE_BUSY (or SQLITE_ERROR where retrying cannot help),
+// before SQLite has written anything.
+func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
+	op := "journal_mode=" + mode.String()
+	if !m.admitted {
+		if err := m.admit(op); err != nil {
+			return m.refusalMessage(err), sqlite3.BUSY
+		}
+	}
+	to := mode.Family()
+	var refusal *RefusalError
+	err := m.withAgreement(op, func(rec *lockcheck.Record) error {
+		from := m.headerFamily()
+		if from == policy.FamilyUnknown {
+			from = rec.Family
+		}
+		req := policy.TransitionRequest{From: from, To: to, HeaderSaysWAL: from == policy.FamilyWAL}
+		var err error
+		if from != policy.FamilyUnknown && from != to {
+			if req.OthersInFrom, err = m.side.OthersUseFamily(from); err != nil {
+				return err
+			}
+		}
+		if req.FamilyRequest, err = m.familyFacts(to, rec); err != nil {
+			return err
+		}
+		d := m.g.pol.Transition(req)
+		if from == to || from == policy.FamilyUnknown {
+			// No change of family: only what admitting it would check.
+			d = m.g.pol.AdmitFamily(req.FamilyRequest)
+		}
+		if !d.Allow {
+			refusal = &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec}
+		}
+		return nil
+	})
+	if err != nil {
+		return m.refusalMessage(err), sqlite3.BUSY
+	}
+	if refusal != nil {
+		m.g.refuse(m.db, refusal)
+		if refusal.WalguardClass() == policy.ClassIncompatible {
+			return refusal.Error(), sqlite3.ERROR
+		}
+		return refusal.Error(), sqlite3.BUSY
+	}
+	m.pendingMode = mode
+	return "", nil
+}
+
+// refusalMessage extracts the text of a refusal returned as a VFS error.
+func (m *mainFile) refusalMessage(err error) string {
+	if e := m.g.LastRefusal(m.name); e != nil {
+		return e.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,8 @@
+//go:build windows && !sqlite3_dotlk && !sqlite3_flock
+
+package vfs
+
+import "github.com/walguard/walguard/policy"
+
+// BuildProtocol is the locking protocol the ncruces os VFS uses in this build.
+const BuildProtocol = policy.ProtocolWindows

@@ -1,0 +1,159 @@
+package vfs
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/policy"
+)
+
+// Stats are a VFS's counters since it was created.
+type Stats struct {
+	Opens          uint64            `json:"opens"`           // main databases opened as participants
+	PassThrough    uint64            `json:"pass_through"`    // files opened without a gate (temp, read-only, immutable)
+	Joins          uint64            `json:"joins"`           // protocol and family admissions that took the sidecar's agreement lock
+	Retries        uint64            `json:"retries"`         // retries of transient faults inside the shim
+	Recovered      uint64            `json:"recovered"`       // operations that succeeded after at least one retry
+	Refusals       map[string]uint64 `json:"refusals"`        // by policy.Reason
+	ForeignFlips   uint64            `json:"foreign_flips"`   // header flips made without walguard
+	Settled        uint64            `json:"settled"`         // agreed modes settled on rollback by a deterministic signal
+	RecordsRebuilt uint64            `json:"records_rebuilt"` // torn or garbage records rebuilt
+}
+
+type counters struct {
+	opens, passThrough, joins, retries, recovered atomic.Uint64
+	foreignFlips, settled, rebuilt                atomic.Uint64
+
+	mu       sync.Mutex
+	refusals map[policy.Reason]uint64 // +checklocks:mu
+}
+
+func (c *counters) refused(r policy.Reason) {
+	c.mu.Lock()
+	if c.refusals == nil {
+		c.refusals = map[policy.Reason]uint64{}
+	}
+	c.refusals[r]++
+	c.mu.Unlock()
+}
+
+// Stats returns a copy of the counters.
+func (g *VFS) Stats() Stats {
+	c := &g.stats
+	s := Stats{
+		Opens:          c.opens.Load(),
+		PassThrough:    c.passThrough.Load(),
+		Joins:          c.joins.Load(),
+		Retries:        c.retries.Load(),
+		Recovered:      c.recovered.Load(),
+		ForeignFlips:   c.foreignFlips.Load(),
+		Settled:        c.settled.Load(),
+		RecordsRebuilt: c.rebuilt.Load(),
+		Refusals:       map[string]uint64{},
+	}
+	c.mu.Lock()
+	for r, n := range c.refusals {
+		s.Refusals[r.String()] = n
+	}
+	c.mu.Unlock()
+	return s
+}
+
+// Status is what walguard knows of one database: the sidecar as it is now,
+// this process's last refusal for it, and this VFS's counters.
+type Status struct {
+	DB          string              `json:"db"`
+	Sidecar     string              `json:"sidecar"`
+	Record      *lockcheck.Record   `json:"record,omitempty"`
+	RecordError string              `json:"record_error,omitempty"`
+	Live        []participantStatus `json:"live"`
+	Protocols   []string            `json:"protocols_in_use"`
+	Families    []string            `json:"families_in_use"`
+	FileSystem  string              `json:"filesystem,omitempty"`
+	LastRefusal *refusalStatus      `json:"last_refusal,omitempty"`
+	Stats       Stats               `json:"stats"`
+}
+
+type participantStatus struct {
+	Slot int             `json:"slot"`
+	Info *lockcheck.Slot `json:"info,omitempty"`
+	Err  string          `json:"error,omitempty"`
+}
+
+type refusalStatus struct {
+	Op        string `json:"op"`
+	Reason    string `json:"reason"`
+	Class     string `json:"class"`
+	Retryable bool   `json:"retryable"`
+	Message   string `json:"message"`
+}
+
+// Status reports the sidecar and this process's view of the database at
+// dbPath (as SQLite names it: an absolute path). It takes no lock.
+func (g *VFS) Status(dbPath string) (Status, error) {
+	st := Status{DB: dbPath, Stats: g.Stats(), Live: []participantStatus{}}
+	snap, err := lockcheck.ReadSnapshot(dbPath)
+	st.Sidecar = snap.Path
+	if err != nil {
+		return st, err
+	}
+	if snap.RecordErr == nil {
+		st.Record = &snap.Record
+	} else if snap.Exists {
+		st.RecordError = snap.RecordErr.Error()
+	}
+	for _, p := range snap.Participants {
+		ps := participantStatus{Slot: p.Index}
+		if p.SlotErr == nil {
+			ps.Info = &p.Slot
+		} else {
+			ps.Err = p.SlotErr.Error()
+		}
+		st.Live = append(st.Live, ps)
+	}
+	for _, p := range snap.Protocols {
+		st.Protocols = append(st.Protocols, p.String())
+	}
+	for _, f := range snap.Families {
+		st.Families = append(st.Families, f.String())
+	}
+	if db := g.lookup(dbPath); db != nil {
+		db.mu.Lock()
+		if e := db.lastRefusal; e != nil {
+			st.LastRefusal = &refusalStatus{
+				Op: e.Op, Reason: e.Reason.String(), Class: e.WalguardClass().String(),
+				Retryable: e.Retryable(), Message: e.Error(),
+			}
+		}
+		st.FileSystem = db.fs.Type
+		db.mu.Unlock()
+	}
+	return st, nil
+}
+
+// LastRefusal returns this process's most recent refusal for the database
+// at dbPath, or nil.
+func (g *VFS) LastRefusal(dbPath string) *RefusalError {
+	db := g.lookup(dbPath)
+	if db == nil {
+		return nil
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.lastRefusal
+}
+
+func (s Status) json() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return `{"error":` + jsonString(err.Error()) + `}`
+	}
+	return string(b)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
