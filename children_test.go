@@ -1,0 +1,124 @@
+package walguard_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard"
+	"github.com/walguard/walguard/internal/testproc"
+)
+
+// Child roles: each runs in a process of its own (see testproc), talks on
+// stdout in lines the parent waits for, and reads commands on stdin.
+var childRoles = map[string]func(){
+	"writer":  childWriter,
+	"holdwal": childHoldWAL,
+	"nolock":  childNoLock,
+}
+
+func childFatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
+
+// childWriter inserts WG_N rows tagged WG_ID into table t of WG_DB through
+// walguard, printing "ack I" for every committed row. It retries SQLITE_BUSY
+// and prints "refused REASON" the first time walguard refused it. With
+// WG_WAIT=1 it prints "ready" after its first row and waits for a line.
+func childWriter() {
+	db, id := os.Getenv("WG_DB"), os.Getenv("WG_ID")
+	n, _ := strconv.Atoi(os.Getenv("WG_N"))
+	c, err := sqlite3.Open("file:" + db + "?vfs=walguard")
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	defer c.Close()
+	c.BusyTimeout(20 * time.Millisecond)
+	stmt, _, err := prepareRetry(c, "INSERT INTO t(writer, seq) VALUES(?, ?)")
+	if err != nil {
+		childFatal("prepare: %v", err)
+	}
+	defer stmt.Close()
+	refused := false
+	noteRefusal := func() {
+		if r := walguard.Default.LastRefusal(db); r != nil && !refused {
+			fmt.Println("refused", r.Reason)
+			refused = true
+		}
+	}
+	for i := 0; i < n; {
+		stmt.BindText(1, id)
+		stmt.BindInt(2, i)
+		err := stmt.Exec()
+		if errors.Is(err, sqlite3.BUSY) {
+			noteRefusal()
+			continue
+		}
+		if err != nil {
+			childFatal("insert %d: %v", i, err)
+		}
+		fmt.Println("ack", i)
+		i++
+		if i == 1 && os.Getenv("WG_WAIT") == "1" {
+			fmt.Println("ready")
+			testproc.ReadLine()
+		}
+	}
+	noteRefusal()
+	fmt.Println("done")
+}
+
+func prepareRetry(c *sqlite3.Conn, sql string) (*sqlite3.Stmt, string, error) {
+	for {
+		stmt, tail, err := c.Prepare(sql)
+		if errors.Is(err, sqlite3.BUSY) {
+			if r := walguard.Default.LastRefusal(os.Getenv("WG_DB")); r != nil {
+				fmt.Println("refused", r.Reason)
+			}
+			continue
+		}
+		return stmt, tail, err
+	}
+}
+
+// childHoldWAL opens WG_DB (a WAL database) through walguard, reads it so
+// that it joins as a WAL participant, prints "ready" and holds the
+// connection until its stdin closes.
+func childHoldWAL() {
+	db := os.Getenv("WG_DB")
+	c, err := sqlite3.Open("file:" + db + "?vfs=walguard")
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	c.BusyTimeout(5 * time.Second)
+	if err := c.Exec("SELECT count(*) FROM t"); err != nil {
+		childFatal("read: %v", err)
+	}
+	fmt.Println("ready")
+	testproc.WaitForEOF()
+	if err := c.Close(); err != nil {
+		childFatal("close: %v", err)
+	}
+	fmt.Println("closed")
+}
+
+// childNoLock opens WG_DB with nolock=1 through walguard, reads it, prints
+// "ready" and waits to be killed.
+func childNoLock() {
+	db := os.Getenv("WG_DB")
+	c, err := sqlite3.Open("file:" + db + "?vfs=walguard&nolock=1")
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	if err := c.Exec("SELECT count(*) FROM t"); err != nil {
+		childFatal("read: %v", err)
+	}
+	fmt.Println("ready")
+	testproc.WaitForEOF()
+	c.Close()
+}

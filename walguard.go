@@ -1,0 +1,59 @@
+// Package walguard keeps every process that shares a SQLite database on one
+// journal mode and one locking protocol, and turns transient I/O faults into
+// errors that can be retried instead of corruption.
+//
+// Importing the package registers a VFS named "walguard" over the os VFS,
+// with the default policy:
+//
+//	import _ "github.com/walguard/walguard"
+//
+//	db, err := sqlite3.Open("file:app.db?vfs=walguard")
+//	// or, with database/sql and the ncruces driver:
+//	db, err := sql.Open("sqlite3", "file:app.db?vfs=walguard&_pragma=busy_timeout(5000)")
+//
+// A refused connection sees SQLITE_BUSY before it writes a byte; the reason
+// is in PRAGMA walguard_status, [Status] and the log ([SetLogger]).
+// [Register] adds a VFS under another name, over another base VFS, with
+// another policy. Package vfs holds the shim, lockcheck the sidecar record,
+// policy the decisions, faultvfs a fault-injection VFS for tests.
+package walguard
+
+import (
+	"log/slog"
+
+	"github.com/walguard/walguard/policy"
+	wgvfs "github.com/walguard/walguard/vfs"
+)
+
+// VFSName is the name the default VFS is registered under.
+const VFSName = "walguard"
+
+// Default is the VFS registered as "walguard" when the package is imported.
+var Default = wgvfs.Register(VFSName, wgvfs.Options{})
+
+// Options configure a VFS registered with Register.
+type Options = wgvfs.Options
+
+// RefusalError says why walguard refused an operation; see vfs.RefusalError.
+type RefusalError = wgvfs.RefusalError
+
+// Register registers a guarded VFS under name, so that
+// file:app.db?vfs=name uses it.
+func Register(name string, opts Options) *wgvfs.VFS { return wgvfs.Register(name, opts) }
+
+// SetLogger sends the default VFS's refusals, foreign flips and settled
+// modes to l, one structured line each; nil discards (the default).
+func SetLogger(l *slog.Logger) { Default.SetLogger(l) }
+
+// Status reports the default VFS's view of the database at dbPath (an
+// absolute path): the sidecar record, live participants, the last refusal
+// in this process, and counters. PRAGMA walguard_status returns the same
+// as JSON.
+func Status(dbPath string) (wgvfs.Status, error) { return Default.Status(dbPath) }
+
+// Stats returns the default VFS's counters.
+func Stats() wgvfs.Stats { return Default.Stats() }
+
+// Classify tells an application what retrying can do about an error it got
+// back from SQLite, walguard or the OS; see policy.Classify.
+func Classify(err error) policy.Class { return policy.Classify(err) }
