@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/lockcheck"
+)
+
+// newDB creates a database in a fresh directory and runs sql on it. With
+// keepOpen, the connection stays open until the test ends.
+func newDB(t *testing.T, keepOpen bool, sql string) string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "app.db")
+	c, err := sqlite3.Open("file:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Exec(sql); err != nil {
+		t.Fatal(err)
+	}
+	if keepOpen {
+		t.Cleanup(func() { c.Close() })
+	} else if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	consistent := newDB(t, true, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+
+	garbage := newDB(t, false, "CREATE TABLE t(x)")
+	if err := os.WriteFile(garbage+lockcheck.SidecarSuffix, []byte(strings.Repeat("garbage!", 64)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	notDB := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 10)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		path    string
+		code    int
+		verdict string // in the report; "" for none
+		stderr  string
+	}{
+		{"consistent live wal", consistent, exitOK, lockcheck.VerdictConsistent, ""},
+		{"garbage sidecar", garbage, exitFound, lockcheck.VerdictHazard, ""},
+		{"not a database", notDB, exitUsage, "", "cannot read database"},
+		{"missing", filepath.Join(t.TempDir(), "missing.db"), exitUsage, "", "cannot read database"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI("check", tc.path)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.stderr)
+			}
+			if tc.verdict != "" && !strings.Contains(stdout, "\nverdict: "+tc.verdict) {
+				t.Fatalf("text report lacks verdict %q:\n%s", tc.verdict, stdout)
+			}
+
+			code, stdout, _ = runCLI("check", "-json", tc.path)
+			if code != tc.code {
+				t.Fatalf("-json: exit %d, want %d", code, tc.code)
+			}
+			if tc.verdict == "" {
+				if stdout != "" {
+					t.Fatalf("-json wrote a report for an unreadable database: %q", stdout)
+				}
+				return
+			}
+			var report struct {
+				Path    string             `json:"path"`
+				Verdict string             `json:"verdict"`
+				Hazards []lockcheck.Hazard `json:"hazards"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+				t.Fatalf("-json output does not parse: %v\n%s", err, stdout)
+			}
+			if report.Verdict != tc.verdict || report.Path != tc.path || (len(report.Hazards) > 0) != (tc.code == exitFound) {
+				t.Fatalf("-json report: %+v", report)
+			}
+		})
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	db := newDB(t, false, "CREATE TABLE t(x)")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"help", []string{"check", "-h"}, exitOK, "Exit codes:", ""},
+		{"no database", []string{"check"}, exitUsage, "", "want exactly one database, got 0"},
+		{"two databases", []string{"check", db, db}, exitUsage, "", "got 2"},
+		{"unknown flag", []string{"check", "-frob", db}, exitUsage, "", "flag provided but not defined: -frob"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+					code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,554 @@
+package lockcheck
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/walguard/walguard/internal/hostid"
+	"github.com/walguard/walguard/policy"
+)
+
+// Verdicts, as Report.Verdict spells them.
+const (
+	VerdictConsistent = "consistent"
+	VerdictHazard     = "hazard"
+)
+
+// Hazard codes, as Hazard.Code spells them. They are stable: scripts may
+// match them.
+const (
+	// HazardMixedLockKinds: flock(2) locks and fcntl locks (POSIX or OFD)
+	// on one file. They do not see each other, so writers are not excluded.
+	HazardMixedLockKinds = "mixed-lock-kinds"
+	// HazardWALOtherHost: a live participant on another host writes with WAL,
+	// whose shared memory cannot span hosts.
+	HazardWALOtherHost = "wal-other-host"
+	// HazardFamilyMismatch: the header's journal family is not the one the
+	// sidecar's record agreed: a foreign flip.
+	HazardFamilyMismatch = "family-mismatch"
+	// HazardHotJournal: a hot rollback journal, left by a writer that died
+	// mid-transaction.
+	HazardHotJournal = "hot-journal"
+	// HazardHotJournalWAL: a hot rollback journal while the header says
+	// WAL: a rollback writer and WAL writers both touched the database.
+	// Reported instead of HazardHotJournal.
+	HazardHotJournalWAL = "hot-journal-wal"
+	// HazardBadSidecar: the sidecar exists but its record cannot be trusted
+	// (garbage, torn, a newer version) or the file cannot be read.
+	HazardBadSidecar = "bad-sidecar"
+	// HazardParticipantsDisagree: live participants use different locking
+	// protocols or journal families.
+	HazardParticipantsDisagree = "participants-disagree"
+)
+
+// A Hazard is one problem Inspect found, with what to do about it.
+type Hazard struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Advice  string `json:"advice"`
+}
+
+// A Lock is one kernel lock on one of the database's files.
+type Lock struct {
+	File    string `json:"file"` // RoleDB, RoleWAL, RoleSHM, RoleJournal or RoleSidecar
+	Path    string `json:"path"`
+	Kind    string `json:"kind"`   // KindPOSIX, KindOFD, KindFlock, ...
+	Access  string `json:"access"` // "read" or "write"
+	PID     int    `json:"pid"`    // 0 when no process could be found
+	Command string `json:"command"`
+	Start   int64  `json:"start"`
+	End     int64  `json:"end"`   // inclusive; -1 means to the end of the file
+	Range   string `json:"range"` // as SQLite names the bytes; see RangeName
+	Blocked bool   `json:"blocked,omitempty"`
+}
+
+// A ParticipantInfo is a live participant slot in the sidecar.
+type ParticipantInfo struct {
+	Slot  int    `json:"slot"`
+	Entry *Slot  `json:"entry,omitempty"` // nil when the entry cannot be decoded
+	Error string `json:"error,omitempty"` // why Entry is nil
+}
+
+// SidecarInfo is what the sidecar says, from ReadSnapshot.
+type SidecarInfo struct {
+	Path   string  `json:"path"`
+	Exists bool    `json:"exists"`
+	Record *Record `json:"record,omitempty"` // nil when RecordErr is set
+	// RecordErr is DecodeRecord's error; errors.Is matches ErrNoRecord,
+	// ErrChecksum, ... It is not in the JSON form; RecordError is.
+	RecordErr     error             `json:"-"`
+	RecordError   string            `json:"record_error,omitempty"`
+	Error         string            `json:"error,omitempty"` // reading the sidecar failed
+	AgreementHeld bool              `json:"agreement_held"`
+	Protocols     []policy.Protocol `json:"protocols"` // protocol bytes someone holds
+	Families      []policy.Family   `json:"families"`  // family bytes someone holds
+	Participants  []ParticipantInfo `json:"participants"`
+}
+
+// MarshalJSON encodes protocols and families by name.
+func (s SidecarInfo) MarshalJSON() ([]byte, error) {
+	type plain SidecarInfo
+	protocols := make([]string, len(s.Protocols))
+	for i, p := range s.Protocols {
+		protocols[i] = p.String()
+	}
+	families := make([]string, len(s.Families))
+	for i, f := range s.Families {
+		families[i] = f.String()
+	}
+	return json.Marshal(struct {
+		plain
+		Protocols []string `json:"protocols"`
+		Families  []string `json:"families"`
+	}{plain(s), protocols, families})
+}
+
+// A Report is everything Inspect found about one database.
+type Report struct {
+	Path    string      `json:"path"`
+	Size    int64       `json:"size"`
+	Host    string      `json:"host"` // this host's identity, as walguard records it
+	Header  DBHeader    `json:"header"`
+	WAL     WALInfo     `json:"wal"`
+	SHM     SHMInfo     `json:"shm"`
+	Journal JournalInfo `json:"journal"`
+	Sidecar SidecarInfo `json:"sidecar"`
+	// LockTable names where Locks came from ("/proc/locks"); empty when
+	// there is none, and LockTableError says why.
+	LockTable      string   `json:"lock_table"`
+	LockTableError string   `json:"lock_table_error,omitempty"`
+	Locks          []Lock   `json:"locks"`
+	Hazards        []Hazard `json:"hazards"`
+	Verdict        string   `json:"verdict"` // VerdictConsistent or VerdictHazard
+	// Notes are things worth knowing that are not hazards: a part that
+	// could not be read, a stale -shm, a change in progress.
+	Notes []string `json:"notes"`
+}
+
+// Consistent reports whether Inspect found no hazard.
+func (r *Report) Consistent() bool { return len(r.Hazards) == 0 }
+
+// Inspect reports on the database at dbPath and the files around it: the
+// header, the -wal, -shm and -journal files, the walguard sidecar, the
+// kernel locks on them (Linux), and the hazards it sees.
+//
+// Inspect never writes, never creates a file and never takes a lock: it
+// opens files read-only, reads them with plain reads, tests the sidecar's
+// lock bytes with F_OFD_GETLK (see ReadSnapshot) and reads /proc/locks.
+// It cannot stall an application. One caveat is POSIX's: closing any
+// descriptor of a file drops every POSIX lock the calling process holds on
+// it, so do not call Inspect from a process that holds POSIX locks on the
+// database (C SQLite through cgo); walguard's own locks, and ncruces's,
+// are OFD locks and are not affected. The walguard check command runs in a
+// process of its own.
+//
+// The error is for a database that cannot be read at all: missing, not a
+// regular file, unreadable, or not SQLite (ErrNotDatabase). Whatever else
+// cannot be read becomes a note in the report.
+func Inspect(dbPath string) (*Report, error) {
+	r := &Report{Path: dbPath, Host: hostid.Identity(), Locks: []Lock{}, Hazards: []Hazard{}, Notes: []string{}}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.WAL, err = readWAL(dbPath + "-wal"); err != nil {
+		r.note("wal: %v", err)
+	}
+	if r.SHM, err = readSHM(dbPath + "-shm"); err != nil {
+		r.note("shm: %v", err)
+	}
+	if r.Journal, err = readJournal(dbPath + "-journal"); err != nil {
+		r.note("journal: %v", err)
+	}
+	r.readSidecar()
+	r.readLocks()
+	r.decideCheckpoint()
+	r.Journal.decideHot(r.reservedState())
+	r.findHazards()
+	r.Verdict = VerdictConsistent
+	if len(r.Hazards) > 0 {
+		r.Verdict = VerdictHazard
+	}
+	return r, nil
+}
+
+func (r *Report) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+// errNotRegular reports a path that is a directory, a device or a FIFO:
+// opening a FIFO to read would block.
+var errNotRegular = errors.New("not a regular file")
+
+// openReadOnly opens path read-only, never creating it. A missing file is
+// (nil, 0, nil).
+func openReadOnly(path string) (*os.File, int64, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s: %w (%s)", path, errNotRegular, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil // removed since the stat
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+func (r *Report) readHeader() error {
+	f, size, err := openReadOnly(r.Path)
+	if err != nil {
+		return fmt.Errorf("cannot read database: %w", err)
+	}
+	if f == nil {
+		return fmt.Errorf("cannot read database: %s: %w", r.Path, fs.ErrNotExist)
+	}
+	defer f.Close()
+	r.Size = size
+	var b [HeaderSize]byte
+	n, err := f.ReadAt(b[:], 0)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("cannot read database: %s: %w", r.Path, err)
+	}
+	if r.Header, err = ParseHeader(b[:n]); err != nil {
+		return fmt.Errorf("cannot read database: %s: %w", r.Path, err)
+	}
+	return nil
+}
+
+func (r *Report) readSidecar() {
+	snap, err := ReadSnapshot(r.Path)
+	s := SidecarInfo{
+		Path:          snap.Path,
+		Exists:        snap.Exists,
+		RecordErr:     snap.RecordErr,
+		AgreementHeld: snap.AgreementHeld,
+		Protocols:     snap.Protocols,
+		Families:      snap.Families,
+		Participants:  []ParticipantInfo{},
+	}
+	if err != nil {
+		s.Error = err.Error()
+	}
+	if snap.Exists && snap.RecordErr == nil {
+		rec := snap.Record
+		s.Record = &rec
+	}
+	if snap.RecordErr != nil && snap.Exists {
+		s.RecordError = snap.RecordErr.Error()
+	}
+	for _, p := range snap.Participants {
+		pi := ParticipantInfo{Slot: p.Index}
+		if p.SlotErr != nil {
+			pi.Error = p.SlotErr.Error()
+		} else {
+			entry := p.Slot
+			pi.Entry = &entry
+		}
+		s.Participants = append(s.Participants, pi)
+	}
+	r.Sidecar = s
+	if s.AgreementHeld {
+		r.note("sidecar: the agreement byte is held: a participant is joining or changing the record right now; run check again if a hazard is reported")
+	}
+}
+
+// readLocks fills Locks from the kernel's lock table.
+func (r *Report) readLocks() {
+	roles := []struct{ role, path string }{
+		{RoleDB, r.Path},
+		{RoleWAL, r.WAL.Path},
+		{RoleSHM, r.SHM.Path},
+		{RoleJournal, r.Journal.Path},
+		{RoleSidecar, r.Sidecar.Path},
+	}
+	files := map[fileID]string{}
+	roleOf := map[fileID]int{}
+	for i, f := range roles {
+		if f.path == "" {
+			continue
+		}
+		fi, err := os.Stat(f.path)
+		if err != nil {
+			continue
+		}
+		if id, ok := fileIdentity(fi); ok {
+			files[id] = f.path
+			roleOf[id] = i
+		}
+	}
+	table, source, err := readLockTable(files)
+	r.LockTable = source
+	if err != nil {
+		r.LockTable, r.LockTableError = "", err.Error()
+		return
+	}
+	names := map[int]string{}
+	for _, l := range table {
+		if l.Kind == KindLease {
+			continue
+		}
+		role := roles[roleOf[l.fileID()]]
+		if _, ok := names[l.PID]; !ok {
+			names[l.PID] = processName(l.PID)
+		}
+		pid := max(l.PID, 0)
+		r.Locks = append(r.Locks, Lock{
+			File: role.role, Path: role.path, Kind: l.Kind, Access: l.Access,
+			PID: pid, Command: names[l.PID], Start: l.Start, End: l.End,
+			Range:   RangeName(role.role, l.Start, l.End, l.Access == "write"),
+			Blocked: l.Blocked,
+		})
+	}
+	order := map[string]int{}
+	for i, f := range roles {
+		order[f.role] = i
+	}
+	slices.SortStableFunc(r.Locks, func(a, b Lock) int {
+		return cmp.Or(cmp.Compare(order[a.File], order[b.File]), cmp.Compare(a.Start, b.Start), cmp.Compare(a.PID, b.PID))
+	})
+}
+
+// reservedState says whether a connection holds RESERVED on the database,
+// and if that is unknown, why.
+func (r *Report) reservedState() (lockState, string) {
+	if r.LockTable == "" {
+		return lockUnknown, "no kernel lock table (" + r.LockTableError + ")"
+	}
+	flock := false
+	for _, l := range r.Locks {
+		if l.File != RoleDB || l.Blocked {
+			continue
+		}
+		if l.Kind == KindFlock {
+			flock = true
+		}
+		if l.Access == "write" && l.Start <= ReservedByte && (l.End < 0 || ReservedByte <= l.End) {
+			return lockHeld, ""
+		}
+	}
+	if flock {
+		return lockUnknown, "flock(2) locks on the database do not show RESERVED"
+	}
+	return lockFree, ""
+}
+
+// decideCheckpoint compares the WAL's committed frames with the -shm's
+// mxFrame and nBackfill.
+func (r *Report) decideCheckpoint() {
+	w := &r.WAL
+	if !w.Exists {
+		return
+	}
+	w.PendingFrames = w.CommittedFrames
+	if w.CommittedFrames == 0 {
+		w.Checkpoint = CheckpointEmpty
+		return
+	}
+	w.Checkpoint = CheckpointFramesPresent
+	h := r.SHM.Header
+	if h == nil || w.Header == nil {
+		return
+	}
+	if !h.Usable() {
+		r.note("shm: the WAL-index header is not usable (initialised %t, checksum ok %t, copies equal %t); the next connection rebuilds it", h.IsInit, h.CksumOK, h.CopiesEqual)
+		return
+	}
+	if h.Salt != w.Header.Salt {
+		r.note("shm: the WAL-index salts differ from the -wal header's: the -shm is stale; the next connection rebuilds it")
+		return
+	}
+	w.PendingFrames = max(int64(h.MaxFrame)-int64(h.Backfill), 0)
+	if w.PendingFrames > 0 {
+		w.Checkpoint = CheckpointPending
+	} else {
+		w.Checkpoint = CheckpointDone
+	}
+}
+
+// findHazards appends every hazard the report shows.
+func (r *Report) findHazards() {
+	r.mixedLockKinds()
+	r.walOnOtherHost()
+	r.familyMismatch()
+	r.hotJournal()
+	r.badSidecar()
+	r.participantsDisagree()
+}
+
+func (r *Report) hazard(code, advice, format string, args ...any) {
+	r.Hazards = append(r.Hazards, Hazard{Code: code, Message: fmt.Sprintf(format, args...), Advice: advice})
+}
+
+// mixedLockKinds: POSIX and OFD locks conflict with each other on Linux,
+// so only flock(2) beside either is a hazard.
+func (r *Report) mixedLockKinds() {
+	for _, role := range []string{RoleDB, RoleSHM} {
+		var flock, fcntl []string
+		for _, l := range r.Locks {
+			if l.File != role || l.Blocked {
+				continue
+			}
+			switch l.Kind {
+			case KindFlock:
+				flock = appendOnce(flock, holder(l.PID, l.Command, ""))
+			case KindPOSIX, KindOFD:
+				fcntl = appendOnce(fcntl, holder(l.PID, l.Command, strings.ToUpper(l.Kind)))
+			}
+		}
+		if len(flock) > 0 && len(fcntl) > 0 {
+			r.hazard(HazardMixedLockKinds,
+				"build every program that opens this database with one locking protocol: ncruces's default (OFD) and C SQLite (POSIX) agree; a -tags sqlite3_flock build does not. Open it through walguard so that the sidecar refuses the odd one out",
+				"%s: flock(2) locks by %s and fcntl locks by %s on one file: they do not see each other, so writers are not kept apart",
+				role, strings.Join(flock, ", "), strings.Join(fcntl, ", "))
+		}
+	}
+}
+
+// holder names a lock's owner, for example "pid 42 (app, OFD)".
+func holder(pid int, command, kind string) string {
+	var about []string
+	for _, s := range []string{command, kind} {
+		if s != "" {
+			about = append(about, s)
+		}
+	}
+	who := "an unknown process"
+	if pid > 0 {
+		who = fmt.Sprintf("pid %d", pid)
+	}
+	if len(about) > 0 {
+		who += " (" + strings.Join(about, ", ") + ")"
+	}
+	return who
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func (r *Report) walOnOtherHost() {
+	for _, p := range r.Sidecar.Participants {
+		if p.Entry == nil || p.Entry.Family != policy.FamilyWAL || p.Entry.Host == "" || p.Entry.Host == r.Host {
+			continue
+		}
+		r.hazard(HazardWALOtherHost,
+			"WAL's shared memory cannot span hosts: agree on the rollback family (PRAGMA journal_mode=DELETE through walguard) while several hosts share the file, or serve the database from one host (LiteFS, rqlite, Litestream)",
+			"slot %d: %s pid %d on host %q writes with WAL, and this host is %q",
+			p.Slot, oneLine(p.Entry.Program, "unknown program"), p.Entry.PID, p.Entry.Host, r.Host)
+	}
+}
+
+func (r *Report) familyMismatch() {
+	rec := r.Sidecar.Record
+	if rec == nil || rec.Family == policy.FamilyUnknown || r.Header.Family == policy.FamilyUnknown || rec.Family == r.Header.Family {
+		return
+	}
+	r.hazard(HazardFamilyMismatch,
+		"a program that does not use walguard changed the journal mode (a foreign flip): find it in the locks above and open the database through walguard there too; then settle the mode once with PRAGMA journal_mode through walguard, which records it",
+		"header and agreed mode disagree: the header says %s (bytes 18/19 = %d/%d), the sidecar's record says %s (generation %d, set by %s pid %d at %s)",
+		r.Header.Family, r.Header.WriteVersion, r.Header.ReadVersion, rec.Family, rec.Generation,
+		oneLine(rec.Program, "unknown program"), rec.SetterPID, formatTime(rec.SetAt))
+}
+
+func (r *Report) hotJournal() {
+	if r.Journal.Hot != HotYes {
+		return
+	}
+	if r.Header.Family == policy.FamilyWAL {
+		r.hazard(HazardHotJournalWAL,
+			"do not delete any file. Stop every program using the database, copy it with its -journal, -wal and -shm files aside together, open the copy once with sqlite3 (which rolls the journal back) and run PRAGMA integrity_check; restore from a backup if it fails",
+			"hot journal while the header says WAL: a rollback-mode writer died mid-transaction in a database WAL connections use (%d bytes in %s)",
+			r.Journal.Size, r.Journal.Path)
+		return
+	}
+	r.hazard(HazardHotJournal,
+		"do not delete the -journal: that corrupts the database. The next connection that reads rolls it back; to be sure, open the database once with sqlite3 and run PRAGMA integrity_check",
+		"hot journal: a writer died mid-transaction and left %s (%d bytes) to roll back",
+		r.Journal.Path, r.Journal.Size)
+}
+
+func (r *Report) badSidecar() {
+	s := r.Sidecar
+	if s.Error != "" {
+		r.hazard(HazardBadSidecar,
+			"walguard cannot use the sidecar either: make it a regular file readable and writable by every user of the database, or move it aside (it holds no data, only the agreement)",
+			"sidecar %s cannot be read: %s", s.Path, s.Error)
+		return
+	}
+	if !s.Exists || s.RecordErr == nil || errors.Is(s.RecordErr, ErrNoRecord) {
+		return
+	}
+	advice := "walguard refuses or rebuilds a record it cannot trust; if this comes back, something other than walguard writes that file. With every walguard program stopped, the sidecar may be moved aside: it holds no data, only the agreement"
+	if errors.Is(s.RecordErr, ErrVersion) {
+		advice = "a newer walguard wrote this record: upgrade this walguard (and every program using the database) rather than deleting the sidecar"
+	}
+	r.hazard(HazardBadSidecar, advice, "sidecar %s holds no trustworthy record: %v", s.Path, s.RecordErr)
+}
+
+func (r *Report) participantsDisagree() {
+	protocols := map[policy.Protocol]bool{}
+	families := map[policy.Family]bool{}
+	for _, p := range r.Sidecar.Protocols {
+		protocols[p] = true
+	}
+	for _, f := range r.Sidecar.Families {
+		families[f] = true
+	}
+	for _, p := range r.Sidecar.Participants {
+		if p.Entry != nil {
+			protocols[p.Entry.Protocol] = true
+			families[p.Entry.Family] = true
+		}
+	}
+	delete(protocols, policy.ProtocolUnknown)
+	delete(families, policy.FamilyUnknown)
+	if len(protocols) > 1 {
+		r.hazard(HazardParticipantsDisagree,
+			"walguard should have refused the later one: check that every program runs the same walguard version, and rebuild the odd one with the same locking protocol",
+			"live participants lock with different protocols: %s", joinSorted(protocols))
+	}
+	if len(families) > 1 {
+		r.hazard(HazardParticipantsDisagree,
+			"walguard should have refused the later one: stop the programs, check the database with PRAGMA integrity_check, and settle one journal mode through walguard",
+			"live participants write with different journal families: %s", joinSorted(families))
+	}
+}
+
+func joinSorted[T interface {
+	~uint8
+	String() string
+}](set map[T]bool) string {
+	keys := make([]T, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.String()
+	}
+	return strings.Join(names, " and ")
+}
