@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
@@ -23,11 +24,13 @@ import (
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
+var testVFSCount atomic.Int64
+
 // registerTestVFS registers a guarded VFS under a name unique to the test,
 // so its counters start at zero.
 func registerTestVFS(t testing.TB, opts wgvfs.Options) (string, *wgvfs.VFS) {
 	t.Helper()
-	name := "wg-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	name := fmt.Sprintf("wg-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), testVFSCount.Add(1))
 	g := wgvfs.Register(name, opts)
 	t.Cleanup(func() { vfs.Unregister(name) })
 	return name, g

@@ -260,6 +260,37 @@ func (s *Sidecar) Participants() ([]Participant, error) {
 	return participants(s.f, s.slot)
 }
 
+// ParticipantsWhere lists the other live participants whose slot entry
+// decodes and satisfies keep. It tests the lock bytes of those slots only:
+// one read and no lock test when no entry matches.
+func (s *Sidecar) ParticipantsWhere(keep func(Slot) bool) ([]Participant, error) {
+	table := make([]byte, SlotSize*MaxSlots)
+	n, err := s.f.ReadAt(table, SlotTableOffset)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	table = table[:n]
+	var live []Participant
+	for i := range MaxSlots {
+		lo := i * SlotSize
+		if i == s.slot || lo+SlotSize > len(table) {
+			continue
+		}
+		entry, err := DecodeSlot(table[lo : lo+SlotSize])
+		if err != nil || !keep(entry) {
+			continue
+		}
+		held, err := testLock(s.f, SlotByte(i))
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			live = append(live, Participant{Index: i, Slot: entry})
+		}
+	}
+	return live, nil
+}
+
 func participants(f *os.File, own int) ([]Participant, error) {
 	table := make([]byte, SlotSize*MaxSlots)
 	n, err := f.ReadAt(table, SlotTableOffset)

@@ -246,14 +246,15 @@ func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (polic
 		return req, err
 	}
 	if want == policy.FamilyWAL {
-		live, err := m.side.Participants()
+		// Entries are written under the agreement byte, which is held: a
+		// live participant's entry is complete, so only slots naming
+		// another host need a lock test.
+		live, err := m.side.ParticipantsWhere(func(s lockcheck.Slot) bool { return s.Host != m.g.opts.HostID })
 		if err != nil {
 			return req, err
 		}
 		for _, p := range live {
-			if p.SlotErr == nil && p.Slot.Host != m.g.opts.HostID {
-				req.OtherHostsLive = append(req.OtherHostsLive, p.Slot.Host)
-			}
+			req.OtherHostsLive = append(req.OtherHostsLive, p.Slot.Host)
 		}
 	}
 	return req, nil

@@ -60,7 +60,7 @@ func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
 func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := j.File.ReadAt(p, off)
 	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
-		err = j.main.g.retry(func() error {
+		err = j.main.g.retry(err, func() error {
 			n, err = j.File.ReadAt(p, off)
 			return err
 		})

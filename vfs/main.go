@@ -121,7 +121,7 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 	if lock == vfs.LOCK_SHARED {
 		// Taking SHARED precedes any write: transient faults are retried,
 		// then reported as BUSY.
-		err = m.g.retry(func() error { return m.File.Lock(lock) })
+		err = m.g.retry(m.File.Lock(lock), func() error { return m.File.Lock(lock) })
 		if err != nil && !isBusy(err) {
 			err = m.lockFault(err)
 		}
@@ -168,7 +168,7 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n, err := m.File.ReadAt(p, off)
 	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
-		err = m.g.retry(func() error {
+		err = m.g.retry(err, func() error {
 			n, err = m.File.ReadAt(p, off)
 			return err
 		})

@@ -78,7 +78,8 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 	if refusal != nil {
 		m.g.refuse(m.db, refusal)
 		if refusal.WalguardClass() == policy.ClassIncompatible {
-			return refusal.Error(), sqlite3.ERROR
+			// A plain error reaches SQLite as SQLITE_ERROR with its text.
+			return "", refusal
 		}
 		return refusal.Error(), sqlite3.BUSY
 	}

@@ -103,7 +103,10 @@ func (g *VFS) Delete(name string, syncDir bool) error { return g.base.Delete(nam
 
 // Access forwards to the base VFS, retrying transient faults.
 func (g *VFS) Access(name string, flags vfs.AccessFlag) (ok bool, err error) {
-	err = g.retry(func() error {
+	// SQLite asks before every rollback-mode read transaction: no closure
+	// on the path that succeeds.
+	ok, err = g.base.Access(name, flags)
+	err = g.retry(err, func() error {
 		ok, err = g.base.Access(name, flags)
 		return err
 	})
@@ -137,18 +140,20 @@ func (g *VFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vf
 
 // openBase opens a file on the base VFS, retrying transient faults.
 func (g *VFS) openBase(name *vfs.Filename, flags vfs.OpenFlag) (file vfs.File, out vfs.OpenFlag, err error) {
-	err = g.retry(func() error {
+	file, out, err = vfsutil.WrapOpenFilename(g.base, name, flags)
+	err = g.retry(err, func() error {
 		file, out, err = vfsutil.WrapOpenFilename(g.base, name, flags)
 		return err
 	})
 	return file, out, err
 }
 
-// retry runs op until it succeeds, fails with an error that is not
-// transient, or the policy's budget runs out; it returns the last error.
-// SQLITE_BUSY is returned at once: waiting on locks is the busy handler's job.
-func (g *VFS) retry(op func() error) error {
-	err := op()
+// retry takes the error of a first attempt and runs op again until it
+// succeeds, fails with an error that is not transient, or the policy's
+// budget runs out; it returns the last error. A first attempt that
+// succeeded costs nothing more. SQLITE_BUSY is returned at once: waiting
+// on locks is the busy handler's job.
+func (g *VFS) retry(err error, op func() error) error {
 	if err == nil || isBusy(err) {
 		return err
 	}

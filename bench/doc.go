@@ -1,0 +1,17 @@
+// Package bench measures what walguard costs. Every benchmark runs one
+// workload twice in the same process and run, as the sub-benchmarks
+// vfs=os (the plain ncruces os VFS) and vfs=walguard, so that benchstat
+// pairs them:
+//
+//	go test -run '^$' -bench . -count 10 ./bench/ > new.txt
+//	go tool benchstat -col /vfs new.txt
+//
+// bench/run.sh runs the suite as interleaved runs and prints the
+// walguard/os ratios; bench/strace.sh counts system calls per transaction.
+// Method and latest results: docs/performance.md.
+//
+// Environment: WALGUARD_BENCH_DIR holds the databases of CPU-bound
+// benchmarks (run.sh points it at /dev/shm), WALGUARD_BENCH_SYNC_DIR those
+// whose cost is fsync (a real disk); both default to a fresh temporary
+// directory. WALGUARD_BENCH_REVERSE=1 runs vfs=walguard before vfs=os.
+package bench

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# run.sh: run the benchmark suite as interleaved runs and print the
+# walguard/os ratios with confidence intervals (benchstat -col /vfs).
+#
+# Each of the N runs is one -count=1 pass over every benchmark, so that
+# drift on a shared machine (other jobs, page cache, CPU frequency) spreads
+# over both VFSes instead of landing on one; odd runs put vfs=walguard
+# before vfs=os. CPU-bound databases live on tmpfs (WALGUARD_BENCH_DIR,
+# default /dev/shm), fsync-bound ones on a real disk (WALGUARD_BENCH_SYNC_DIR,
+# default a new directory under /var/tmp).
+#
+# Usage: bench/run.sh [-n N] [-benchtime T] [-bench REGEXP] [-o DIR]
+#   -n N           interleaved runs; also $RUNS; default 10 (benchstat needs
+#                  6 samples for a 95% confidence interval)
+#   -benchtime T   per sub-benchmark and run; also $BENCHTIME; default 200ms
+#   -bench REGEXP  which benchmarks; default .
+#   -o DIR         keep the raw outputs in DIR; default a temporary directory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-10}
+benchtime=${BENCHTIME:-200ms}
+bench=.
+out=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) runs=$2; shift 2 ;;
+	-benchtime) benchtime=$2; shift 2 ;;
+	-bench) bench=$2; shift 2 ;;
+	-o) out=$2; shift 2 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
+	esac
+done
+
+cleanup=()
+trap 'rm -rf "${cleanup[@]}"' EXIT
+if [ -z "$out" ]; then
+	out=$(mktemp -d)
+	cleanup+=("$out")
+fi
+mkdir -p "$out"
+: >"$out/all.txt"
+tmpfs=${WALGUARD_BENCH_DIR:-/dev/shm}
+disk=${WALGUARD_BENCH_SYNC_DIR:-}
+if [ -z "$disk" ]; then
+	disk=$(mktemp -d /var/tmp/walguard-bench.XXXXXX)
+	cleanup+=("$disk")
+fi
+fstype() { stat -f -c %T "$1"; }
+[ "$(fstype "$tmpfs")" = tmpfs ] ||
+	echo "run.sh: warning: $tmpfs is $(fstype "$tmpfs"), not tmpfs: CPU-bound cases include disk I/O" >&2
+[ "$(fstype "$disk")" != tmpfs ] ||
+	echo "run.sh: warning: $disk is tmpfs: fsync-bound cases touch no disk" >&2
+
+go test -c -o "$out/bench.test" ./bench/
+{
+	echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r), $(go version | cut -d' ' -f3-)"
+	echo "runs: $runs interleaved, -benchtime $benchtime; tmpfs $tmpfs ($(fstype "$tmpfs")), disk $disk ($(fstype "$disk"))"
+} | tee "$out/machine.txt"
+
+for i in $(seq 1 "$runs"); do
+	echo "run $i/$runs" >&2
+	WALGUARD_BENCH_DIR=$tmpfs WALGUARD_BENCH_SYNC_DIR=$disk WALGUARD_BENCH_REVERSE=$((i % 2)) \
+		"$out/bench.test" -test.run '^$' -test.bench "$bench" -test.benchtime "$benchtime" -test.count 1 \
+		>"$out/run-$i.txt"
+	cat "$out/run-$i.txt" >>"$out/all.txt"
+done
+
+echo
+echo "## benchstat -col /vfs: medians ± 95% confidence interval; vs base = walguard/os - 1 (unpaired)"
+echo
+go tool benchstat -col '/vfs@(os walguard)' "$out/all.txt" | tee "$out/benchstat.txt"
+
+echo
+echo "## walguard/os"
+echo
+echo "ratio: of the medians over all runs. paired: median of the per-run ratios (both VFSes ran"
+echo "back to back in one process), which cancels drift slower than a run; CI: its distribution-free"
+echo "95% confidence interval (order statistics). met: the paired median is within the issue's target."
+echo
+# Stage 1: one line per run, benchmark and unit: "name unit os|walguard|ratio value".
+awk '
+	/^Benchmark/ {
+		name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
+		vfs = name; sub(/.*\/vfs=/, "", vfs); sub(/\/vfs=[^\/]*/, "", name)
+		for (i = 3; i < NF; i += 2)
+			if ($(i + 1) ~ /^(ns\/op|txn\/s|p99-ns|allocs\/op)$/) v[FILENAME SUBSEP name SUBSEP $(i + 1) SUBSEP vfs] = $i
+	}
+	END {
+		for (k in v) {
+			split(k, p, SUBSEP)
+			if (p[4] != "os" || !((p[1] SUBSEP p[2] SUBSEP p[3] SUBSEP "walguard") in v)) continue
+			os = v[k]; wg = v[p[1] SUBSEP p[2] SUBSEP p[3] SUBSEP "walguard"]
+			print p[2], p[3], "os", os; print p[2], p[3], "walguard", wg
+			if (os > 0) print p[2], p[3], "ratio", wg / os
+		}
+	}' "$out"/run-*.txt | sort -k1,1 -k2,2 -k3,3 -k4,4g | awk '
+	# Stage 2: medians, and for the paired ratios the order-statistic CI.
+	function target(name, unit) {
+		if (unit == "ns/op") {
+			if (name ~ /^(InsertTxn|BulkInsert|CheckpointHeavy|ReadMix)/) return "<= 1.02"
+			if (name ~ /^PointRead/) return "<= 1.03"
+			if (name ~ /^OpenClose/) return "<= 1.25"
+		}
+		if (unit == "txn/s" && name ~ /^MultiProcess/) return ">= 0.97"
+		if (unit == "p99-ns" && name ~ /^MultiProcess/) return "<= 1.05"
+		if (unit == "allocs/op" && name ~ /^PointRead/) return "<= os"
+		return ""
+	}
+	function median(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	# lowrank(n): the largest k with P(Bin(n, 1/2) < k) <= 0.025; 0 if none.
+	function lowrank(n,    k, c, cum) {
+		c = 1; cum = 0
+		for (k = 0; k <= n; k++) {
+			cum += c / 2 ^ n
+			if (cum > 0.025) return k
+			c = c * (n - k) / (k + 1)
+		}
+		return 0
+	}
+	function flush(    r, k) {
+		if (n == 0) return
+		med[key, kind] = median(a, n)
+		if (kind == "ratio") {
+			k = lowrank(n)
+			ci[key] = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
+		}
+		if (!(key in seen)) { seen[key] = 1; keys[++nk] = key }
+		n = 0
+	}
+	{ if ($1 SUBSEP $2 != key || $3 != kind) { flush(); key = $1 SUBSEP $2; kind = $3 } a[++n] = $4 }
+	END {
+		flush()
+		printf "%-44s %-9s %10s %10s %7s %7s %13s  %-8s %s\n", "benchmark", "unit", "os", "walguard", "ratio", "paired", "paired CI", "target", "met"
+		for (i = 1; i <= nk; i++) {
+			split(keys[i], p, SUBSEP); t = target(p[1], p[2])
+			if (p[2] == "allocs/op" && t == "") continue
+			os = med[keys[i], "os"]; wg = med[keys[i], "walguard"]
+			ratio = os > 0 ? sprintf("%7.3f", wg / os) : "      -"
+			paired = ((keys[i], "ratio") in med) ? sprintf("%7.3f", med[keys[i], "ratio"]) : "      -"
+			met = ""
+			if (t == "<= os") met = wg <= os ? "yes" : "NO"
+			else if (t != "") {
+				split(t, c, " "); r = med[keys[i], "ratio"]
+				met = (c[1] == "<=" ? r <= c[2] : r >= c[2]) ? "yes" : "NO"
+			}
+			printf "%-44s %-9s %10.4g %10.4g %7s %7s %13s  %-8s %s\n", p[1], p[2], os, wg, ratio, paired, ci[keys[i]], t, met
+		}
+	}' | tee "$out/ratios.txt"
+echo
+echo "raw outputs: $out" >&2
