@@ -1,10 +1,13 @@
 package walguard_test
 
 import (
+	"bytes"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -464,5 +467,24 @@ func TestForeignFlipNoticed(t *testing.T) {
 	mustExec(t, c, "INSERT INTO t VALUES(3)")
 	if got := mustQuery(t, c, "PRAGMA journal_mode"); got != "wal" {
 		t.Fatalf("journal_mode %s, want wal: the connection followed the header", got)
+	}
+}
+
+// A record written by a newer walguard is never overwritten or trusted.
+func TestFutureVersionRecordRefused(t *testing.T) {
+	path := tempDB(t)
+	createTable(t, path, "wal")
+	rec := lockcheck.EncodeRecord(lockcheck.Record{Generation: 9, Family: policy.FamilyWAL, Mode: policy.ModeWAL})
+	binary.BigEndian.PutUint16(rec[8:], lockcheck.RecordVersion+1)
+	binary.BigEndian.PutUint32(rec[252:], crc32.Checksum(rec[:252], crc32.MakeTable(crc32.Castagnoli)))
+	if err := os.WriteFile(lockcheck.SidecarPath(path), rec[:], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlite3.Open(dsn(path, walguard.VFSName))
+	if !errors.Is(err, lockcheck.ErrVersion) || !strings.Contains(err.Error(), "newer walguard") {
+		t.Fatalf("open over a future record: %v, want a refusal wrapping ErrVersion", err)
+	}
+	if got, _ := os.ReadFile(lockcheck.SidecarPath(path)); !bytes.Equal(got, rec[:]) {
+		t.Fatal("the newer record was overwritten")
 	}
 }
