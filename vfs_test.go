@@ -488,3 +488,39 @@ func TestFutureVersionRecordRefused(t *testing.T) {
 		t.Fatal("the newer record was overwritten")
 	}
 }
+
+// SQLite opens a leftover -journal read-only to see whether it is hot; a
+// reader must not be taken for a rollback writer and locked out of WAL.
+func TestLeftoverJournalNextToWALDoesNotLockOut(t *testing.T) {
+	path := tempDB(t)
+	a := openConn(t, dsn(path, walguard.VFSName))
+	mustExec(t, a, "PRAGMA journal_mode=wal; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	if err := os.WriteFile(path+"-journal", make([]byte, 512), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := openConn(t, dsn(path, walguard.VFSName))
+	b.BusyTimeout(0)
+	if got, err := queryText(b, "SELECT count(*) FROM t"); err != nil || got != "1" {
+		t.Fatalf("reader beside a leftover journal: %q %v, want 1 row as on the os VFS", got, err)
+	}
+	mustExec(t, b, "INSERT INTO t VALUES(2)")
+}
+
+// Status may be called from any goroutine while connections open (-race).
+func TestStatusWhileOpening(t *testing.T) {
+	name, g := registerTestVFS(t, wgvfs.Options{})
+	path := tempDB(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			g.Status(path)
+		}
+	}()
+	for range 10 {
+		c := openConn(t, dsn(path, name))
+		mustExec(t, c, "CREATE TABLE IF NOT EXISTS t(x)")
+		c.Close()
+	}
+	<-done
+}

@@ -103,6 +103,16 @@ func (s *Sidecar) fault(op string) error {
 	return s.hook(op, s.path)
 }
 
+// heldErr turns a conflict on a shared declaration into ErrBusy. Nobody
+// holds those bytes exclusively except a Windows reader testing them for
+// an instant, so the conflict is transient.
+func (s *Sidecar) heldErr(err error) error {
+	if err == errLockHeld {
+		return fmt.Errorf("%s: %w", s.path, ErrBusy)
+	}
+	return err
+}
+
 // LockAgreement takes the agreement byte exclusively, trying for up to
 // wait; it returns ErrBusy if another participant kept it that long.
 func (s *Sidecar) LockAgreement(wait time.Duration) error {
@@ -207,7 +217,7 @@ func (s *Sidecar) HoldProtocol(p policy.Protocol) error {
 		s.protocol = 0
 	}
 	if err := tryLock(s.f, ProtocolByte(p), false); err != nil {
-		return err
+		return s.heldErr(err)
 	}
 	s.protocol = p
 	return nil
@@ -223,7 +233,7 @@ func (s *Sidecar) HoldFamily(f policy.Family) error {
 		return err
 	}
 	if err := tryLock(s.f, FamilyByte(f), false); err != nil {
-		return err
+		return s.heldErr(err)
 	}
 	s.family = f
 	return nil

@@ -237,6 +237,14 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 	})
 }
 
+// releaseFamily withdraws this connection's family declaration.
+// Releasing only ever widens what others may do, so it needs no agreement.
+func (m *mainFile) releaseFamily() {
+	if err := m.side.ReleaseFamily(); err == nil {
+		m.family = policy.FamilyUnknown
+	}
+}
+
 // familyFacts gathers what the policy needs to admit family want.
 // The agreement byte is held.
 func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (policy.FamilyRequest, error) {
@@ -325,7 +333,9 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 // family on rollback, if the policy allows: never while the header says
 // WAL or a live participant uses WAL.
 func (m *mainFile) settleRollback(op string, cause error) {
-	_ = m.withAgreement(op, func(rec *lockcheck.Record) error {
+	// The cause is returned to SQLite whatever happens here; a failure to
+	// settle is logged, and the next connection meets the cause again.
+	err := m.withAgreement(op, func(rec *lockcheck.Record) error {
 		walLive, err := m.side.OthersUseFamily(policy.FamilyWAL)
 		if err != nil {
 			return err
@@ -350,6 +360,10 @@ func (m *mainFile) settleRollback(op string, cause error) {
 			slog.String("op", op), slog.Any("err", cause))
 		return nil
 	})
+	if err != nil {
+		m.g.log().Warn("walguard could not settle the rollback journal", slog.String("db", m.name),
+			slog.String("op", op), slog.Any("cause", cause), slog.Any("err", err))
+	}
 }
 
 // settleNetworkFS agrees on the rollback family, once, for a database on a

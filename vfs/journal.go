@@ -30,11 +30,23 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 	if family == policy.FamilyWAL {
 		op = "open -wal"
 	}
-	if err := main.joinFamily(op, family); err != nil {
-		return nil, flags, err
+	// SQLite opens a leftover -journal read-only to see whether it is hot,
+	// before it looks for a WAL: that read is no sign of the rollback
+	// family. A hot journal is rolled back through a read-write open, which
+	// joins; and every write below still checks.
+	readOnly := flags&vfs.OPEN_READONLY != 0
+	joined := main.family == family
+	if !readOnly {
+		if err := main.joinFamily(op, family); err != nil {
+			return nil, flags, err
+		}
 	}
 	file, flags, err := g.openBase(name, flags)
 	if err != nil {
+		if !readOnly && !joined {
+			// Do not keep others out for a file this connection never got.
+			main.releaseFamily()
+		}
 		if policy.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
 			main.settleRollback(op, err)
 		}

@@ -52,7 +52,9 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		if err != nil {
 			fs = FSInfo{Type: "unknown", SharesMemory: true}
 		}
+		m.db.mu.Lock() // Status may read it from another goroutine
 		m.db.fs = fs
+		m.db.mu.Unlock()
 	})
 	m.shm = sharedMemoryOf(file)
 	if !m.db.fs.SharesMemory && g.pol.NetworkFS == policy.NetworkFSRollback {

@@ -48,6 +48,18 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 	to := mode.Family()
 	var refusal *RefusalError
 	err := m.withAgreement(op, func(rec *lockcheck.Record) error {
+		// Our own declaration must not count as another's: OFD tests ignore
+		// it, but a Windows test would see it. Restore it after deciding.
+		if held := m.side.Family(); held != policy.FamilyUnknown {
+			if err := m.side.ReleaseFamily(); err != nil {
+				return err
+			}
+			defer func() {
+				if m.side.HoldFamily(held) != nil {
+					m.family = policy.FamilyUnknown // rejoin at the next gate
+				}
+			}()
+		}
 		from := m.headerFamily()
 		if from == policy.FamilyUnknown {
 			from = rec.Family
