@@ -1,7 +1,6 @@
 package walguard_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 )
 
@@ -37,50 +37,23 @@ func dsn(path, vfsName string, params ...string) string {
 	return s
 }
 
+// openConn opens a connection that cleanup closes, with a busy timeout so
+// that connections in one test wait for each other's locks.
 func openConn(t testing.TB, dsn string) *sqlite3.Conn {
 	t.Helper()
-	c, err := sqlite3.Open(dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", dsn, err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := sqltest.Open(t, dsn)
 	if err := c.BusyTimeout(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func mustExec(t testing.TB, c *sqlite3.Conn, sql string) {
-	t.Helper()
-	if err := c.Exec(sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// queryText runs a one-value query and returns its text.
-func queryText(c *sqlite3.Conn, sql string) (string, error) {
-	stmt, _, err := c.Prepare(sql)
-	if err != nil {
-		return "", err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		if err := stmt.Err(); err != nil {
-			return "", err
-		}
-		return "", errors.New("no row")
-	}
-	return stmt.ColumnText(0), stmt.Err()
-}
-
-func mustQuery(t testing.TB, c *sqlite3.Conn, sql string) string {
-	t.Helper()
-	s, err := queryText(c, sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return s
-}
+// The SQL helpers every test here uses, under their short local names.
+var (
+	mustExec  = sqltest.Exec
+	queryText = sqltest.QueryText
+	mustQuery = sqltest.Query
+)
 
 // headerFamilyByte reads byte 18 of the database header from disk.
 func headerFamilyByte(t testing.TB, path string) byte {

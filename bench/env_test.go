@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	_ "github.com/walguard/walguard" // registers the VFS "walguard"
+	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 )
 
@@ -143,7 +143,7 @@ func newDB(tb testing.TB, vfsName string, j journal, rows int) (string, *sqlite3
 	if err := setJournal(c, j.mode); err != nil {
 		tb.Fatal(err)
 	}
-	mustExec(tb, c, schema)
+	sqltest.Exec(tb, c, schema)
 	if rows > 0 {
 		if err := insertRows(c, rows); err != nil {
 			tb.Fatal(err)
@@ -155,9 +155,9 @@ func newDB(tb testing.TB, vfsName string, j journal, rows int) (string, *sqlite3
 // setJournal sets the journal mode and checks SQLite's answer: a refused
 // switch is not an error to SQLite, it just answers the old mode.
 func setJournal(c *sqlite3.Conn, mode string) error {
-	got, err := queryText(c, "PRAGMA journal_mode="+mode)
+	got, err := sqltest.QueryText(c, "PRAGMA journal_mode="+mode)
 	if err != nil {
-		return err
+		return fmt.Errorf("journal_mode=%s: %w", mode, err)
 	}
 	if got != mode {
 		return fmt.Errorf("journal_mode=%s answered %q", mode, got)
@@ -194,6 +194,7 @@ func insertOne(ins *sqlite3.Stmt, n int64) error {
 	return ins.Exec()
 }
 
+// prepare prepares sql on c and closes the statement at cleanup.
 func prepare(tb testing.TB, c *sqlite3.Conn, sql string) *sqlite3.Stmt {
 	tb.Helper()
 	stmt, _, err := c.Prepare(sql)
@@ -203,28 +204,3 @@ func prepare(tb testing.TB, c *sqlite3.Conn, sql string) *sqlite3.Stmt {
 	tb.Cleanup(func() { stmt.Close() })
 	return stmt
 }
-
-func mustExec(tb testing.TB, c *sqlite3.Conn, sql string) {
-	tb.Helper()
-	if err := c.Exec(sql); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// queryText runs a one-value query and returns its text.
-func queryText(c *sqlite3.Conn, sql string) (string, error) {
-	stmt, _, err := c.Prepare(sql)
-	if err != nil {
-		return "", err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		if err := stmt.Err(); err != nil {
-			return "", fmt.Errorf("%s: %w", sql, err)
-		}
-		return "", fmt.Errorf("%s: no row", sql)
-	}
-	return stmt.ColumnText(0), stmt.Err()
-}
-
-var errNoRow = errors.New("no row")

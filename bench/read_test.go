@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/internal/sqltest"
 )
 
 // readRows is the size of the table point reads choose from: about 300
@@ -26,10 +28,10 @@ func pointRead(sel *sqlite3.Stmt, id int64) error {
 		if err := sel.Err(); err != nil {
 			return err
 		}
-		return errNoRow
+		return sqltest.ErrNoRow
 	}
 	if sel.ColumnInt64(0) != id {
-		return errNoRow
+		return sqltest.ErrNoRow
 	}
 	return sel.Reset()
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/internal/sqltest"
 )
 
 // BenchmarkInsertTxn commits one single-row INSERT per operation: WAL with
@@ -48,7 +50,7 @@ func BenchmarkBulkInsert(b *testing.B) {
 					if err := setJournal(c, j.mode); err != nil {
 						b.Fatal(err)
 					}
-					mustExec(b, c, schema)
+					sqltest.Exec(b, c, schema)
 					b.StartTimer()
 
 					if err := insertRows(c, bulkRows); err != nil {

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/faultvfs"
@@ -41,48 +40,6 @@ func dsn(path, vfsName string, params ...string) string {
 	s := "file:" + filepath.ToSlash(path) + "?vfs=" + vfsName
 	if len(params) > 0 {
 		s += "&" + strings.Join(params, "&")
-	}
-	return s
-}
-
-func openConn(t testing.TB, name string) *sqlite3.Conn {
-	t.Helper()
-	c, err := sqlite3.Open(name)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func mustExec(t testing.TB, c *sqlite3.Conn, sql string) {
-	t.Helper()
-	if err := c.Exec(sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// query returns the first column of the first row of sql as text.
-func query(c *sqlite3.Conn, sql string) (string, error) {
-	stmt, _, err := c.Prepare(sql)
-	if err != nil {
-		return "", err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		if err := stmt.Err(); err != nil {
-			return "", err
-		}
-		return "", nil
-	}
-	return stmt.ColumnText(0), stmt.Err()
-}
-
-func mustQuery(t testing.TB, c *sqlite3.Conn, sql string) string {
-	t.Helper()
-	s, err := query(c, sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
 	}
 	return s
 }

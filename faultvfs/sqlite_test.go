@@ -10,6 +10,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/internal/sqltest"
 )
 
 // runSQL opens a connection and runs sql on it, returning the first error.
@@ -25,7 +26,7 @@ func runSQL(name, sql string) error {
 	if err := c.Exec(sql); err != nil {
 		return err
 	}
-	_, err = query(c, "SELECT count(*) FROM t")
+	_, err = sqltest.QueryText(c, "SELECT count(*) FROM t")
 	return err
 }
 
@@ -69,8 +70,8 @@ func TestDefaultErrorsReachSQLite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fv, name := register(t, 1)
 			path := tempDB(t)
-			c := openConn(t, dsn(path, name))
-			mustExec(t, c, "PRAGMA journal_mode="+tt.mode+"; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+			c := sqltest.Open(t, dsn(path, name))
+			sqltest.Exec(t, c, "PRAGMA journal_mode="+tt.mode+"; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 			if err := c.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -140,12 +141,12 @@ func TestWALOpenFailure(t *testing.T) {
 	t.Run("pragma fails on a WAL database", func(t *testing.T) {
 		fv, name := register(t, 1)
 		path := tempDB(t)
-		setup := openConn(t, dsn(path, name))
-		mustExec(t, setup, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+		setup := sqltest.Open(t, dsn(path, name))
+		sqltest.Exec(t, setup, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 		if err := setup.Close(); err != nil {
 			t.Fatal(err)
 		}
-		c := openConn(t, dsn(path, name))
+		c := sqltest.Open(t, dsn(path, name))
 		fv.Add(walRule)
 
 		if err := c.Exec("PRAGMA journal_mode=WAL"); !errors.Is(err, sqlite3.CANTOPEN) {
@@ -155,7 +156,7 @@ func TestWALOpenFailure(t *testing.T) {
 			t.Fatalf("rule injected %d times, want 1", r.Injected)
 		}
 		// The fault was transient: the next statement opens the WAL.
-		if got := mustQuery(t, c, "PRAGMA journal_mode=WAL"); got != "wal" {
+		if got := sqltest.Query(t, c, "PRAGMA journal_mode=WAL"); got != "wal" {
 			t.Fatalf("journal_mode after the fault = %q, want wal", got)
 		}
 	})
@@ -163,17 +164,17 @@ func TestWALOpenFailure(t *testing.T) {
 	t.Run("switch from rollback reads back delete", func(t *testing.T) {
 		fv, name := register(t, 1)
 		path := tempDB(t)
-		c := openConn(t, dsn(path, name))
-		mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+		c := sqltest.Open(t, dsn(path, name))
+		sqltest.Exec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 		fv.Add(walRule)
 
-		if got := mustQuery(t, c, "PRAGMA journal_mode=WAL"); got != "wal" {
+		if got := sqltest.Query(t, c, "PRAGMA journal_mode=WAL"); got != "wal" {
 			t.Fatalf("PRAGMA journal_mode=WAL = %q, want wal (the WAL opens later)", got)
 		}
-		if _, err := query(c, "SELECT x FROM t"); !errors.Is(err, sqlite3.CANTOPEN) {
+		if _, err := sqltest.QueryText(c, "SELECT x FROM t"); !errors.Is(err, sqlite3.CANTOPEN) {
 			t.Fatalf("first statement in WAL: %v, want CANTOPEN", err)
 		}
-		if got := mustQuery(t, c, "PRAGMA journal_mode"); got != "delete" {
+		if got := sqltest.Query(t, c, "PRAGMA journal_mode"); got != "delete" {
 			t.Fatalf("journal_mode after the failure = %q, want the misleading \"delete\"", got)
 		}
 		if h := headerModes(t, path); h != [2]byte{2, 2} {
@@ -202,24 +203,24 @@ func headerModes(t *testing.T, path string) [2]byte {
 func TestWALAndMmapThroughWrapper(t *testing.T) {
 	_, name := register(t, 1)
 	path := tempDB(t)
-	c1 := openConn(t, dsn(path, name))
-	if got := mustQuery(t, c1, "PRAGMA journal_mode=WAL"); got != "wal" {
+	c1 := sqltest.Open(t, dsn(path, name))
+	if got := sqltest.Query(t, c1, "PRAGMA journal_mode=WAL"); got != "wal" {
 		t.Fatalf("journal_mode = %q, want wal", got)
 	}
-	base := openConn(t, dsn(tempDB(t), "os"))
-	want := mustQuery(t, base, "PRAGMA mmap_size=1000000")
-	if got := mustQuery(t, c1, "PRAGMA mmap_size=1000000"); got != want || want == "" {
+	base := sqltest.Open(t, dsn(tempDB(t), "os"))
+	want := sqltest.Query(t, base, "PRAGMA mmap_size=1000000")
+	if got := sqltest.Query(t, c1, "PRAGMA mmap_size=1000000"); got != want || want == "" {
 		t.Fatalf("mmap_size = %q through the wrapper, %q on the os VFS", got, want)
 	}
-	mustExec(t, c1, "CREATE TABLE t(x); INSERT INTO t SELECT value FROM generate_series(1,100)")
+	sqltest.Exec(t, c1, "CREATE TABLE t(x); INSERT INTO t SELECT value FROM generate_series(1,100)")
 
-	c2 := openConn(t, dsn(path, name))
-	mustExec(t, c2, "PRAGMA mmap_size=1000000")
-	if got := mustQuery(t, c2, "SELECT sum(x) FROM t"); got != "5050" {
+	c2 := sqltest.Open(t, dsn(path, name))
+	sqltest.Exec(t, c2, "PRAGMA mmap_size=1000000")
+	if got := sqltest.Query(t, c2, "SELECT sum(x) FROM t"); got != "5050" {
 		t.Fatalf("second connection reads sum %q, want 5050", got)
 	}
-	mustExec(t, c2, "INSERT INTO t VALUES(1000)")
-	if got := mustQuery(t, c1, "SELECT count(*) FROM t"); got != "101" {
+	sqltest.Exec(t, c2, "INSERT INTO t VALUES(1000)")
+	if got := sqltest.Query(t, c1, "SELECT count(*) FROM t"); got != "101" {
 		t.Fatalf("first connection reads count %q after the second wrote, want 101", got)
 	}
 	if _, err := os.Stat(path + "-shm"); err != nil {
@@ -232,18 +233,18 @@ func TestWALAndMmapThroughWrapper(t *testing.T) {
 func TestCustomErrorReachesSQLiteAsIs(t *testing.T) {
 	fv, name := register(t, 1)
 	path := tempDB(t)
-	c := openConn(t, dsn(path, name, "_pragma=busy_timeout(2000)"))
-	mustExec(t, c, "CREATE TABLE t(x)")
+	c := sqltest.Open(t, dsn(path, name, "_pragma=busy_timeout(2000)"))
+	sqltest.Exec(t, c, "CREATE TABLE t(x)")
 	fv.Add(faultvfs.Rule{Name: "busy", Ops: faultvfs.OpLock, Kinds: faultvfs.KindMainDB, Count: 3, Err: sqlite3.BUSY})
 
-	mustExec(t, c, "INSERT INTO t VALUES(1)")
+	sqltest.Exec(t, c, "INSERT INTO t VALUES(1)")
 	if r, _ := fv.Stats().Rule("busy"); r.Injected != 3 {
 		t.Fatalf("busy rule injected %d times, want 3", r.Injected)
 	}
 
 	fv.Clear()
 	fv.Add(faultvfs.Rule{Name: "busy", Ops: faultvfs.OpLock, Kinds: faultvfs.KindMainDB, Err: sqlite3.BUSY})
-	mustExec(t, c, "PRAGMA busy_timeout=0")
+	sqltest.Exec(t, c, "PRAGMA busy_timeout=0")
 	if err := c.Exec("INSERT INTO t VALUES(2)"); !errors.Is(err, sqlite3.BUSY) {
 		t.Fatalf("insert with an endless busy rule: %v, want BUSY", err)
 	}
@@ -255,8 +256,8 @@ func TestDeterministicThroughSQLite(t *testing.T) {
 	run := func(seed int64) (string, faultvfs.Stats) {
 		fv, name := register(t, seed)
 		path := tempDB(t)
-		c := openConn(t, dsn(path, name))
-		mustExec(t, c, "CREATE TABLE t(x)")
+		c := sqltest.Open(t, dsn(path, name))
+		sqltest.Exec(t, c, "CREATE TABLE t(x)")
 		fv.Add(faultvfs.Rule{Name: "flaky-journal", Ops: faultvfs.OpWrite | faultvfs.OpSync, Kinds: faultvfs.KindJournal, Skip: 2, Probability: 0.3})
 		var pattern strings.Builder
 		for i := range 40 {
@@ -290,18 +291,18 @@ func TestDeterministicThroughSQLite(t *testing.T) {
 func TestMmapReadsBypassReadAt(t *testing.T) {
 	fv, name := register(t, 1)
 	path := tempDB(t)
-	setup := openConn(t, dsn(path, name))
-	mustExec(t, setup, "CREATE TABLE t(x); INSERT INTO t SELECT randomblob(500) FROM generate_series(1,200)")
+	setup := sqltest.Open(t, dsn(path, name))
+	sqltest.Exec(t, setup, "CREATE TABLE t(x); INSERT INTO t SELECT randomblob(500) FROM generate_series(1,200)")
 	if err := setup.Close(); err != nil {
 		t.Fatal(err)
 	}
 	reads := func(mmap string) int64 {
-		c := openConn(t, dsn(path, name))
-		if got := mustQuery(t, c, "PRAGMA mmap_size="+mmap); got != mmap {
+		c := sqltest.Open(t, dsn(path, name))
+		if got := sqltest.Query(t, c, "PRAGMA mmap_size="+mmap); got != mmap {
 			t.Skipf("mmap_size=%s answers %q: no memory mapping on this platform", mmap, got)
 		}
 		before := fv.Stats().Op(faultvfs.OpRead).Calls
-		if got := mustQuery(t, c, "SELECT count(*) FROM t WHERE length(x) = 500"); got != "200" {
+		if got := sqltest.Query(t, c, "SELECT count(*) FROM t WHERE length(x) = 500"); got != "200" {
 			t.Fatalf("count = %s", got)
 		}
 		return fv.Stats().Op(faultvfs.OpRead).Calls - before

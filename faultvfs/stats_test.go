@@ -10,6 +10,7 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/internal/sqltest"
 )
 
 func TestStats(t *testing.T) {
@@ -58,10 +59,10 @@ func TestStatsCountSQLiteCalls(t *testing.T) {
 	fv, name := register(t, 1)
 	path := tempDB(t)
 	fv.Add(faultvfs.Rule{Name: "journal-writes", Ops: faultvfs.OpWrite, Kinds: faultvfs.KindJournal, Skip: 1 << 30})
-	c := openConn(t, dsn(path, name))
-	mustExec(t, c, "CREATE TABLE t(x)")
+	c := sqltest.Open(t, dsn(path, name))
+	sqltest.Exec(t, c, "CREATE TABLE t(x)")
 	before := fv.Stats()
-	mustExec(t, c, "INSERT INTO t VALUES(1)")
+	sqltest.Exec(t, c, "INSERT INTO t VALUES(1)")
 	after := fv.Stats()
 
 	r0, _ := before.Rule("journal-writes")
@@ -84,8 +85,8 @@ func TestStatsCountSQLiteCalls(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	fv, name := register(t, 3)
 	path := tempDB(t)
-	setup := openConn(t, dsn(path, name))
-	mustExec(t, setup, "PRAGMA journal_mode=WAL; CREATE TABLE t(x)")
+	setup := sqltest.Open(t, dsn(path, name))
+	sqltest.Exec(t, setup, "PRAGMA journal_mode=WAL; CREATE TABLE t(x)")
 	fv.Add(faultvfs.Rule{Name: "side", Ops: faultvfs.OpWrite, Kinds: faultvfs.KindSidecar, Count: 100})
 	fv.Add(faultvfs.Rule{Name: "wal", Ops: faultvfs.OpWrite, Kinds: faultvfs.KindWAL, Probability: 0.05})
 
