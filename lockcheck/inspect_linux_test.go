@@ -1,30 +1,30 @@
 package lockcheck
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/walguard/walguard/internal/testproc"
 	"github.com/walguard/walguard/policy"
 )
 
 // helperEnv carries "KIND:PATH" to a child running TestHelperProcess.
 const helperEnv = "WALGUARD_LOCKCHECK_HELPER"
 
-// TestHelperProcess is not a test: run as a child by startLockHolder, it
-// takes a lock of the kind its environment names on a file, prints
-// "ready", and holds the lock until its standard input closes.
-func TestHelperProcess(t *testing.T) {
+func TestMain(m *testing.M) {
+	testproc.Dispatch(map[string]func(){"lockholder": lockHolder})
+	os.Exit(m.Run())
+}
+
+// lockHolder runs as a child of startLockHolder: it takes a lock of the
+// kind its environment names on a file, prints "ready", and holds the lock
+// until its standard input closes.
+func lockHolder() {
 	spec := os.Getenv(helperEnv)
-	if spec == "" {
-		return // not a child
-	}
 	kind, path, _ := strings.Cut(spec, ":")
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -44,40 +44,17 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(3)
 	}
 	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
+	testproc.WaitForEOF()
 }
 
 // startLockHolder runs a child process that holds a lock of the given
 // kind on path, waits for it to say so, and ends it when the test ends.
 func startLockHolder(t *testing.T, kind, path string) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+kind+":"+path)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if lines.Text() == "ready" {
-			return cmd.Process.Pid
-		}
-	}
-	t.Fatalf("%s lock holder exited before it was ready: %v", kind, lines.Err())
-	return 0
+	c := testproc.Start(t, os.Args[0], "lockholder", helperEnv+"="+kind+":"+path)
+	c.Expect("ready")
+	t.Cleanup(func() { c.Wait() })
+	return c.Pid()
 }
 
 // findLock returns the first lock on file with the given kind and range.
