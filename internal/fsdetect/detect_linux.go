@@ -1,6 +1,5 @@
 package fsdetect
 
-
 func detect(path string) (Info, error) {
 	st, err := statfs(path)
 	if err != nil {
