@@ -50,7 +50,7 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 		if policy.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
 			main.settleRollback(op, err)
 		}
-		return nil, flags, g.transientOpen(main.name, op, err)
+		return nil, flags, g.transientFault(main.db, op, err)
 	}
 	return &journalFile{forward: forward{file}, main: main, family: family}, flags, nil
 }
@@ -77,9 +77,7 @@ func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
 			return err
 		})
 		if err != nil && off == 0 && j.family == policy.FamilyWAL && j.main.lock <= vfs.LOCK_SHARED {
-			return n, j.main.g.busy(j.main.db, &RefusalError{DB: j.main.name, Op: "read -wal header",
-				Reason: policy.ReasonTransientFault, Err: err,
-				Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged"})
+			return n, j.main.g.transientFault(j.main.db, "read -wal header", err)
 		}
 	}
 	return n, err

@@ -34,7 +34,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	path := name.String()
 	file, flags, err := g.openBase(name, flags)
 	if err != nil {
-		return nil, flags, g.transientOpen(path, "open", err)
+		return nil, flags, g.transientFault(g.db(path), "open", err)
 	}
 	// Read-only and immutable connections cannot write, so they cannot mix
 	// journals; they pass through (docs/design.md, "pass-through").
@@ -87,14 +87,14 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	return m, flags, nil
 }
 
-// transientOpen turns a transient open failure that outlasted the retry
-// budget into a refusal SQLite sees as SQLITE_BUSY; other errors pass as
-// they are.
-func (g *VFS) transientOpen(path, op string, err error) error {
+// transientFault turns a transient fault that outlasted the retry budget,
+// met before the transaction wrote anything, into a refusal SQLite sees as
+// SQLITE_BUSY; other errors pass as they are.
+func (g *VFS) transientFault(db *dbState, op string, err error) error {
 	if policy.Classify(err) != policy.ClassTransient || isBusy(err) {
 		return err
 	}
-	return g.busy(g.db(path), &RefusalError{DB: path, Op: op, Reason: policy.ReasonTransientFault,
+	return g.busy(db, &RefusalError{DB: db.path, Op: op, Reason: policy.ReasonTransientFault,
 		Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
 }
 
@@ -138,14 +138,10 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 
 // lockFault handles a failure to take SHARED that is not contention.
 func (m *mainFile) lockFault(err error) error {
-	switch policy.Classify(err) {
-	case policy.ClassTransient:
-		return m.g.busy(m.db, &RefusalError{DB: m.name, Op: "lock", Reason: policy.ReasonTransientFault,
-			Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
-	case policy.ClassIncompatible:
+	if policy.Classify(err) == policy.ClassIncompatible {
 		m.settleRollback("lock", err)
 	}
-	return err
+	return m.g.transientFault(m.db, "lock", err)
 }
 
 // Unlock forwards, tracking the lock level.
@@ -176,8 +172,7 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 		})
 		if err != nil && off == 0 && m.lock <= vfs.LOCK_SHARED {
 			// The header, read before this transaction wrote anything.
-			return n, m.g.busy(m.db, &RefusalError{DB: m.name, Op: "read header", Reason: policy.ReasonTransientFault,
-				Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
+			return n, m.g.transientFault(m.db, "read header", err)
 		}
 	}
 	if off == 0 && n >= 20 {
