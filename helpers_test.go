@@ -3,7 +3,6 @@ package walguard_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +66,3 @@ func headerFamilyByte(t testing.TB, path string) byte {
 	}
 	return b[18]
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
