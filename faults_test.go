@@ -18,6 +18,8 @@ import (
 	"github.com/walguard/walguard/internal/testproc"
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 func init() {
@@ -104,8 +106,8 @@ func TestPersistentEIOIsBusyAndChangesNothing(t *testing.T) {
 	c = openConn(t, dsn(path, guarded))
 	c.BusyTimeout(50 * time.Millisecond)
 	err := c.Exec("INSERT INTO t VALUES(2)")
-	if !errors.Is(err, sqlite3.BUSY) || policy.Classify(err) != policy.ClassTransient {
-		t.Fatalf("insert with -wal failing: %v (%v), want a transient BUSY", err, policy.Classify(err))
+	if !errors.Is(err, sqlite3.BUSY) || errclass.Classify(err) != policy.ClassTransient {
+		t.Fatalf("insert with -wal failing: %v (%v), want a transient BUSY", err, errclass.Classify(err))
 	}
 	r := g.LastRefusal(path)
 	if r == nil || r.Reason != policy.ReasonTransientFault || !errors.Is(r, syscall.EIO) || !errors.Is(r, faultvfs.ErrInjected) ||
@@ -192,7 +194,7 @@ func childFallback() {
 	for i := 0; i < n; {
 		err := c.Exec(fmt.Sprintf("INSERT INTO t VALUES('%s', %d)", id, i))
 		if err != nil {
-			if policy.Classify(err).Retryable() {
+			if errclass.Classify(err).Retryable() {
 				continue
 			}
 			childFatal("insert: %v", err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 func nfs(string) (wgvfs.FSInfo, error) { return wgvfs.FSInfo{Type: "nfs", SharesMemory: false}, nil }
@@ -25,8 +27,8 @@ func TestNetworkFilesystemAgreesOnRollback(t *testing.T) {
 		!strings.Contains(err.Error(), "nfs") || errors.Is(err, sqlite3.BUSY) {
 		t.Fatalf("journal_mode=wal on nfs: %v, want a non-BUSY refusal naming the filesystem", err)
 	}
-	if policy.Classify(err) == policy.ClassTransient || policy.Classify(err) == policy.ClassMismatch {
-		t.Fatalf("Classify = %v, want not retryable", policy.Classify(err))
+	if errclass.Classify(err) == policy.ClassTransient || errclass.Classify(err) == policy.ClassMismatch {
+		t.Fatalf("Classify = %v, want not retryable", errclass.Classify(err))
 	}
 	mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 	if got := mustQuery(t, c, "PRAGMA journal_mode"); got != "delete" {

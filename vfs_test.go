@@ -22,9 +22,11 @@ import (
 
 	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/internal/testproc"
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 	wgvfs "github.com/walguard/walguard/vfs"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 var testVFSCount atomic.Int64
@@ -72,7 +74,7 @@ func TestNcrucesAPIEndToEnd(t *testing.T) {
 	if fmt.Sprint(st.Protocols) != "["+wgvfs.BuildProtocol.String()+"]" || fmt.Sprint(st.Families) != "[wal]" {
 		t.Fatalf("protocols %v families %v, want [%s] [wal]", st.Protocols, st.Families, wgvfs.BuildProtocol)
 	}
-	if _, err := os.Stat(lockcheck.SidecarPath(path)); err != nil {
+	if _, err := os.Stat(sidecar.SidecarPath(path)); err != nil {
 		t.Fatalf("no sidecar: %v", err)
 	}
 }
@@ -195,12 +197,12 @@ func TestTemporaryAndReadOnlyFilesPassThrough(t *testing.T) {
 func TestSidecarSymlinkRefused(t *testing.T) {
 	path := tempDB(t)
 	target := filepath.Join(filepath.Dir(path), "elsewhere")
-	if err := os.Symlink(target, lockcheck.SidecarPath(path)); err != nil {
+	if err := os.Symlink(target, sidecar.SidecarPath(path)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := sqlite3.Open(dsn(path, walguard.VFSName))
 	var refusal *walguard.RefusalError
-	if !errors.As(err, &refusal) || !errors.Is(err, lockcheck.ErrSymlink) {
+	if !errors.As(err, &refusal) || !errors.Is(err, sidecar.ErrSymlink) {
 		t.Fatalf("open = %v, want a refusal wrapping ErrSymlink", err)
 	}
 	if !strings.Contains(err.Error(), path) || refusal.Op != "open" {
@@ -224,7 +226,7 @@ func TestUnavailableSidecarIsAClearError(t *testing.T) {
 	if !errors.As(err, &refusal) || refusal.Reason != policy.ReasonSidecarUnavailable {
 		t.Fatalf("open = %v, want a sidecar-unavailable refusal", err)
 	}
-	if !errors.Is(err, sqlite3.CANTOPEN) || policy.Classify(err) == policy.ClassTransient {
+	if !errors.Is(err, sqlite3.CANTOPEN) || errclass.Classify(err) == policy.ClassTransient {
 		t.Fatalf("open = %v: want CANTOPEN, not retryable", err)
 	}
 }
@@ -235,7 +237,7 @@ func TestCorruptSidecarRebuilt(t *testing.T) {
 	c := openConn(t, dsn(path, name))
 	mustExec(t, c, "PRAGMA journal_mode=wal; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 	c.Close()
-	if err := os.WriteFile(lockcheck.SidecarPath(path), []byte("garbage, not a record at all"), 0o644); err != nil {
+	if err := os.WriteFile(sidecar.SidecarPath(path), []byte("garbage, not a record at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c = openConn(t, dsn(path, name))
@@ -259,9 +261,9 @@ func TestCorruptSidecarRefusedByPolicy(t *testing.T) {
 	c := openConn(t, dsn(path, name))
 	mustExec(t, c, "CREATE TABLE t(x)")
 	c.Close()
-	rec := lockcheck.EncodeRecord(lockcheck.Record{Generation: 1, Family: policy.FamilyRollback})
+	rec := sidecar.EncodeRecord(sidecar.Record{Generation: 1, Family: policy.FamilyRollback})
 	rec[30] ^= 0xff // torn: the checksum no longer matches
-	if err := os.WriteFile(lockcheck.SidecarPath(path), rec[:], 0o644); err != nil {
+	if err := os.WriteFile(sidecar.SidecarPath(path), rec[:], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := sqlite3.Open(dsn(path, name))
@@ -269,7 +271,7 @@ func TestCorruptSidecarRefusedByPolicy(t *testing.T) {
 	if !errors.Is(err, sqlite3.CANTOPEN) || !errors.As(err, &refusal) || !strings.Contains(err.Error(), "walguard check") {
 		t.Fatalf("got %v, want a refusal at open that says what to do", err)
 	}
-	if r := g.LastRefusal(path); r == nil || r.Reason != policy.ReasonSidecarCorrupt || !errors.Is(r, lockcheck.ErrChecksum) {
+	if r := g.LastRefusal(path); r == nil || r.Reason != policy.ReasonSidecarCorrupt || !errors.Is(r, sidecar.ErrChecksum) {
 		t.Fatalf("last refusal %v, want sidecar corrupt wrapping ErrChecksum", r)
 	}
 }
@@ -300,8 +302,8 @@ func TestDowngradeRefusedWhileAnotherProcessUsesWAL(t *testing.T) {
 		!strings.Contains(err.Error(), policy.ReasonDowngradeWhileWAL.String()) {
 		t.Fatalf("downgrade = %v, want walguard's BUSY refusal", err)
 	}
-	if policy.Classify(err) != policy.ClassMismatch {
-		t.Fatalf("Classify(%v) = %v, want mismatch", err, policy.Classify(err))
+	if errclass.Classify(err) != policy.ClassMismatch {
+		t.Fatalf("Classify(%v) = %v, want mismatch", err, errclass.Classify(err))
 	}
 	if headerFamilyByte(t, path) != 2 {
 		t.Fatal("header no longer says WAL")
@@ -474,17 +476,17 @@ func TestForeignFlipNoticed(t *testing.T) {
 func TestFutureVersionRecordRefused(t *testing.T) {
 	path := tempDB(t)
 	createTable(t, path, "wal")
-	rec := lockcheck.EncodeRecord(lockcheck.Record{Generation: 9, Family: policy.FamilyWAL, Mode: policy.ModeWAL})
-	binary.BigEndian.PutUint16(rec[8:], lockcheck.RecordVersion+1)
+	rec := sidecar.EncodeRecord(sidecar.Record{Generation: 9, Family: policy.FamilyWAL, Mode: policy.ModeWAL})
+	binary.BigEndian.PutUint16(rec[8:], sidecar.RecordVersion+1)
 	binary.BigEndian.PutUint32(rec[252:], crc32.Checksum(rec[:252], crc32.MakeTable(crc32.Castagnoli)))
-	if err := os.WriteFile(lockcheck.SidecarPath(path), rec[:], 0o644); err != nil {
+	if err := os.WriteFile(sidecar.SidecarPath(path), rec[:], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := sqlite3.Open(dsn(path, walguard.VFSName))
-	if !errors.Is(err, lockcheck.ErrVersion) || !strings.Contains(err.Error(), "newer walguard") {
+	if !errors.Is(err, sidecar.ErrVersion) || !strings.Contains(err.Error(), "newer walguard") {
 		t.Fatalf("open over a future record: %v, want a refusal wrapping ErrVersion", err)
 	}
-	if got, _ := os.ReadFile(lockcheck.SidecarPath(path)); !bytes.Equal(got, rec[:]) {
+	if got, _ := os.ReadFile(sidecar.SidecarPath(path)); !bytes.Equal(got, rec[:]) {
 		t.Fatal("the newer record was overwritten")
 	}
 }

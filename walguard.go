@@ -23,6 +23,8 @@ import (
 
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // VFSName is the name the default VFS is registered under.
@@ -55,5 +57,5 @@ func Status(dbPath string) (wgvfs.Status, error) { return Default.Status(dbPath)
 func Stats() wgvfs.Stats { return Default.Stats() }
 
 // Classify tells an application what retrying can do about an error it got
-// back from SQLite, walguard or the OS; see policy.Classify.
-func Classify(err error) policy.Class { return policy.Classify(err) }
+// back from SQLite, walguard or the OS; see errclass.Classify.
+func Classify(err error) policy.Class { return errclass.Classify(err) }

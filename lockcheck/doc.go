@@ -1,23 +1,19 @@
-// Package lockcheck reads and writes walguard's sidecar: the small file next
-// to a database (app.db-walguard for app.db) that records the journal mode
-// every walguard process agreed on and lists the connections open now.
+// Package lockcheck is the read-only inspector behind "walguard check": it
+// explains the locking state of a SQLite database the way lsof explains
+// open files, and never changes it.
 //
-// The sidecar holds two kinds of state. History lives in the record: the
-// agreed journal family and mode, the locking protocol, a generation, and
-// who set it, when, on which host and why (see Record). Live participation
-// lives in kernel locks: each connection owns a participant slot by holding
-// a lock on that slot's byte, and describes itself in the slot's entry (see
-// Slot). A process that dies releases its locks, so there are no stale pids
-// to clean up; readers test a lock without taking it.
+// [Inspect] reads the database header (journal family in bytes 18/19), the
+// -wal file's header and frames, the -shm wal-index header, a -journal's
+// header (and whether it is hot), the walguard sidecar's record and live
+// participants (package sidecar, read with [sidecar.ReadSnapshot], which
+// only tests lock bytes), and on Linux the kernel's lock table
+// (/proc/locks) with each lock's byte range named as SQLite uses it. From
+// these it derives hazards (hazards.go): mixed lock kinds, a foreign flip,
+// a hot journal, WAL participants on another host, a bad sidecar. Each
+// hazard carries advice. [Report.WriteText] prints the report for people;
+// its JSON form is for scripts.
 //
-// Every record and slot entry carries a magic, a version and a CRC-32C, and
-// is verified on every read: a torn or garbage entry is reported with an
-// error that errors.Is matches against ErrTruncated, ErrNotSidecar,
-// ErrChecksum or ErrInvalid, and is never trusted. ErrVersion marks an entry
-// written by a newer walguard, which must be refused rather than rebuilt;
-// ErrNoRecord marks one not written yet. Decoding never panics, whatever
-// the bytes.
-//
-// The file's layout is in layout.go, the record's in record.go and the
-// slot's in slot.go.
+// The parsers of SQLite's own files (header.go, wal.go, shm.go,
+// journal.go) and of /proc/locks (proclocks.go) never panic on bad input
+// and are fuzzed or table-tested on real files.
 package lockcheck

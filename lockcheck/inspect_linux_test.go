@@ -10,6 +10,7 @@ import (
 
 	"github.com/walguard/walguard/internal/testproc"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // helperEnv carries "KIND:PATH" to a child running TestHelperProcess.
@@ -192,7 +193,7 @@ func TestInspectZeroedJournal(t *testing.T) {
 func TestInspectSidecarLockNames(t *testing.T) {
 	db := newDB(t, "PRAGMA journal_mode=WAL", "CREATE TABLE t(x)")
 	host := inspect(t, db).Host
-	joinSidecar(t, db, Slot{PID: uint32(os.Getpid()), Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL, Host: host})
+	joinSidecar(t, db, sidecar.Slot{PID: uint32(os.Getpid()), Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL, Host: host})
 	r := inspect(t, db)
 	for _, rng := range []string{"slot 0", "protocol:ofd", "family:wal"} {
 		if l, ok := findLock(r, RoleSidecar, KindOFD, rng); !ok || l.PID != os.Getpid() {

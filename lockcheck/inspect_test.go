@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // writeRecord stores a record agreeing on family f as the sidecar of db.
@@ -22,19 +23,19 @@ func writeRecord(t *testing.T, db string, f policy.Family) {
 	if f == policy.FamilyWAL {
 		mode = policy.ModeWAL
 	}
-	rec := EncodeRecord(Record{
+	rec := sidecar.EncodeRecord(sidecar.Record{
 		Generation: 3, Family: f, Mode: mode, Protocol: policy.ProtocolOFD,
 		SetterPID: 4242, SetAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 		Host: "test-host", Program: "walguard-test", Detail: "written by a test",
 	})
-	writeFile(t, SidecarPath(db), rec[:])
+	writeFile(t, sidecar.SidecarPath(db), rec[:])
 }
 
 // joinSidecar makes this test a live participant of db's sidecar, as a
 // walguard connection would be, and returns its open sidecar.
-func joinSidecar(t *testing.T, db string, s Slot) *Sidecar {
+func joinSidecar(t *testing.T, db string, s sidecar.Slot) *sidecar.Sidecar {
 	t.Helper()
-	sc, err := OpenSidecar(db, OpenOptions{})
+	sc, err := sidecar.OpenSidecar(db, sidecar.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,28 +150,28 @@ func TestInspectAgreeingRecord(t *testing.T) {
 
 func TestInspectGarbageSidecar(t *testing.T) {
 	rng := rand.New(rand.NewChaCha8([32]byte{'w', 'g'}))
-	garbage := make([]byte, DataSize)
+	garbage := make([]byte, sidecar.DataSize)
 	for i := range garbage {
 		garbage[i] = byte(rng.Uint32())
 	}
-	newer := EncodeRecord(Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL})
-	newer[recVersion+1] = RecordVersion + 1
-	torn := EncodeRecord(Record{Family: policy.FamilyRollback})
+	newer := sidecar.EncodeRecord(sidecar.Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL})
+	newer[8+1] = sidecar.RecordVersion + 1 // the version field is bytes 8..9 (sidecar/record.go)
+	torn := sidecar.EncodeRecord(sidecar.Record{Family: policy.FamilyRollback})
 	for _, tc := range []struct {
 		name    string
 		data    []byte
 		want    []string
 		wantErr error
 	}{
-		{"random bytes", garbage, []string{HazardBadSidecar}, ErrNotSidecar},
-		{"newer version", newer[:], []string{HazardBadSidecar}, ErrVersion},
-		{"torn record", torn[:100], []string{HazardBadSidecar}, ErrTruncated},
-		{"all zero: fresh, not garbage", make([]byte, DataSize), nil, ErrNoRecord},
-		{"empty: fresh, not garbage", nil, nil, ErrNoRecord},
+		{"random bytes", garbage, []string{HazardBadSidecar}, sidecar.ErrNotSidecar},
+		{"newer version", newer[:], []string{HazardBadSidecar}, sidecar.ErrVersion},
+		{"torn record", torn[:100], []string{HazardBadSidecar}, sidecar.ErrTruncated},
+		{"all zero: fresh, not garbage", make([]byte, sidecar.DataSize), nil, sidecar.ErrNoRecord},
+		{"empty: fresh, not garbage", nil, nil, sidecar.ErrNoRecord},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := newDB(t, "CREATE TABLE t(x)")
-			writeFile(t, SidecarPath(db), tc.data)
+			writeFile(t, sidecar.SidecarPath(db), tc.data)
 			r := inspect(t, db)
 			wantHazards(t, r, tc.want...)
 			if !errors.Is(r.Sidecar.RecordErr, tc.wantErr) || r.Sidecar.Record != nil {
@@ -182,12 +183,12 @@ func TestInspectGarbageSidecar(t *testing.T) {
 
 func TestInspectSidecarSymlink(t *testing.T) {
 	db := newDB(t, "CREATE TABLE t(x)")
-	if err := os.Symlink(filepath.Join(filepath.Dir(db), "elsewhere"), SidecarPath(db)); err != nil {
+	if err := os.Symlink(filepath.Join(filepath.Dir(db), "elsewhere"), sidecar.SidecarPath(db)); err != nil {
 		t.Fatal(err)
 	}
 	r := inspect(t, db)
 	wantHazards(t, r, HazardBadSidecar)
-	if !strings.Contains(r.Sidecar.Error, ErrSymlink.Error()) {
+	if !strings.Contains(r.Sidecar.Error, sidecar.ErrSymlink.Error()) {
 		t.Fatalf("sidecar error %q", r.Sidecar.Error)
 	}
 }
@@ -195,7 +196,7 @@ func TestInspectSidecarSymlink(t *testing.T) {
 func TestInspectWALOnOtherHost(t *testing.T) {
 	db := newDB(t, "PRAGMA journal_mode=WAL", "CREATE TABLE t(x)")
 	here := inspect(t, db).Host
-	local := Slot{PID: uint32(os.Getpid()), Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL, Mode: policy.ModeWAL, Host: here, Program: "local"}
+	local := sidecar.Slot{PID: uint32(os.Getpid()), Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL, Mode: policy.ModeWAL, Host: here, Program: "local"}
 	joinSidecar(t, db, local)
 	wantHazards(t, inspect(t, db)) // a WAL participant on this host is fine
 
@@ -218,22 +219,22 @@ func TestInspectWALOnOtherHost(t *testing.T) {
 func TestInspectParticipantsDisagree(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		a, b Slot
+		a, b sidecar.Slot
 		want string
 	}{
 		{"protocols",
-			Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyRollback},
-			Slot{Protocol: policy.ProtocolFlock, Family: policy.FamilyRollback},
+			sidecar.Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyRollback},
+			sidecar.Slot{Protocol: policy.ProtocolFlock, Family: policy.FamilyRollback},
 			"ofd and flock"},
 		{"families",
-			Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyRollback},
-			Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL},
+			sidecar.Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyRollback},
+			sidecar.Slot{Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL},
 			"rollback and wal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := newDB(t, "CREATE TABLE t(x)")
 			r := inspect(t, db)
-			for _, s := range []Slot{tc.a, tc.b} {
+			for _, s := range []sidecar.Slot{tc.a, tc.b} {
 				s.PID, s.Host, s.Program = uint32(os.Getpid()), r.Host, "test"
 				joinSidecar(t, db, s)
 			}

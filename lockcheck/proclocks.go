@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // Lock kinds, as Lock.Kind and ProcLock.Kind name them.
@@ -166,15 +167,15 @@ func regionsOf(role string) []lockRegion {
 		}
 		return r
 	case RoleSidecar:
-		r := []lockRegion{{AgreementByte, AgreementByte, "agreement"}}
+		r := []lockRegion{{sidecar.AgreementByte, sidecar.AgreementByte, "agreement"}}
 		for p := range policy.Protocol(policy.NumProtocols) {
-			r = append(r, lockRegion{ProtocolByte(p), ProtocolByte(p), "protocol:" + p.String()})
+			r = append(r, lockRegion{sidecar.ProtocolByte(p), sidecar.ProtocolByte(p), "protocol:" + p.String()})
 		}
 		for _, f := range []policy.Family{policy.FamilyUnknown, policy.FamilyRollback, policy.FamilyWAL} {
-			r = append(r, lockRegion{FamilyByte(f), FamilyByte(f), "family:" + f.String()})
+			r = append(r, lockRegion{sidecar.FamilyByte(f), sidecar.FamilyByte(f), "family:" + f.String()})
 		}
-		for i := range MaxSlots {
-			r = append(r, lockRegion{SlotByte(i), SlotByte(i), "slot " + strconv.Itoa(i)})
+		for i := range sidecar.MaxSlots {
+			r = append(r, lockRegion{sidecar.SlotByte(i), sidecar.SlotByte(i), "slot " + strconv.Itoa(i)})
 		}
 		return r
 	}

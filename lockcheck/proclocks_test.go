@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 func TestParseProcLocks(t *testing.T) {
@@ -62,11 +63,11 @@ func TestRangeName(t *testing.T) {
 		{RoleSHM, 128, 128, false, "DMS"},
 		{RoleSHM, 123, 124, false, "READ0+READ1"},
 		{RoleSHM, 120, 128, true, "WRITE..DMS (9 locks)"},
-		{RoleSidecar, AgreementByte, AgreementByte, true, "agreement"},
-		{RoleSidecar, ProtocolByte(policy.ProtocolOFD), ProtocolByte(policy.ProtocolOFD), false, "protocol:ofd"},
-		{RoleSidecar, FamilyByte(policy.FamilyWAL), FamilyByte(policy.FamilyWAL), false, "family:wal"},
-		{RoleSidecar, SlotByte(0), SlotByte(0), true, "slot 0"},
-		{RoleSidecar, SlotByte(127), SlotByte(127), true, "slot 127"},
+		{RoleSidecar, sidecar.AgreementByte, sidecar.AgreementByte, true, "agreement"},
+		{RoleSidecar, sidecar.ProtocolByte(policy.ProtocolOFD), sidecar.ProtocolByte(policy.ProtocolOFD), false, "protocol:ofd"},
+		{RoleSidecar, sidecar.FamilyByte(policy.FamilyWAL), sidecar.FamilyByte(policy.FamilyWAL), false, "family:wal"},
+		{RoleSidecar, sidecar.SlotByte(0), sidecar.SlotByte(0), true, "slot 0"},
+		{RoleSidecar, sidecar.SlotByte(127), sidecar.SlotByte(127), true, "slot 127"},
 		{RoleSidecar, 0, 255, false, "bytes 0-255"},
 		{RoleWAL, 0, 10, false, "bytes 0-10"},
 	} {

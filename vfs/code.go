@@ -5,7 +5,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/errclass"
 )
 
 // isBusy reports whether err is an SQLITE_BUSY code, in any of the forms
@@ -14,6 +14,6 @@ func isBusy(err error) bool {
 	if errors.Is(err, sqlite3.BUSY) {
 		return true
 	}
-	c, ok := policy.Code(err)
+	c, ok := errclass.Code(err)
 	return ok && c.Code() == sqlite3.BUSY
 }

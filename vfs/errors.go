@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // A RefusalError says why walguard refused an operation: the database, the
@@ -15,12 +17,12 @@ import (
 // [VFS.Status], PRAGMA walguard_status, or errors.As where the driver
 // keeps it (errors on open).
 type RefusalError struct {
-	DB     string           // the database path
-	Op     string           // what was refused: "open", "open -wal", "begin write", "journal_mode=delete", ...
-	Reason policy.Reason    // why
-	Why    string           // a sentence with the particulars
-	Agreed lockcheck.Record // the sidecar record when it was refused (zero if unknown)
-	Err    error            // the underlying error, for transient faults and incompatibilities
+	DB     string         // the database path
+	Op     string         // what was refused: "open", "open -wal", "begin write", "journal_mode=delete", ...
+	Reason policy.Reason  // why
+	Why    string         // a sentence with the particulars
+	Agreed sidecar.Record // the sidecar record when it was refused (zero if unknown)
+	Err    error          // the underlying error, for transient faults and incompatibilities
 }
 
 // Error names the database, the operation, the reason and whether to retry.
@@ -38,14 +40,14 @@ func (e *RefusalError) Error() string {
 		fmt.Fprintf(&b, " (agreed: %s)", e.Agreed)
 	}
 	b.WriteString("; ")
-	b.WriteString(policy.Describe(e))
+	b.WriteString(errclass.Describe(e))
 	return b.String()
 }
 
 // Unwrap returns the underlying error, if any.
 func (e *RefusalError) Unwrap() error { return e.Err }
 
-// WalguardClass classifies the refusal for policy.Classify.
+// WalguardClass classifies the refusal for errclass.Classify.
 func (e *RefusalError) WalguardClass() policy.Class {
 	switch e.Reason {
 	case policy.ReasonTransientFault:

@@ -10,6 +10,8 @@ import (
 
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // Register a guarded VFS under a name of your own, with a policy of your own,
@@ -40,7 +42,7 @@ func ExampleRegister() {
 	}
 	defer other.Close()
 	err = other.Exec("PRAGMA journal_mode=delete")
-	fmt.Println("classified:", policy.Classify(err))
+	fmt.Println("classified:", errclass.Classify(err))
 	fmt.Println("reason:", g.LastRefusal(path).Reason)
 	fmt.Println("refusals:", g.Stats().Refusals)
 	// Output:

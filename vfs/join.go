@@ -11,8 +11,10 @@ import (
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // The agreement protocol. Every change of participation happens under the
@@ -52,7 +54,7 @@ func (g *VFS) busy(db *dbState, e *RefusalError) error {
 
 // withAgreement runs fn holding the agreement byte, with the record read
 // (and created or rebuilt, as the policy says).
-func (m *mainFile) withAgreement(op string, fn func(rec *lockcheck.Record) error) error {
+func (m *mainFile) withAgreement(op string, fn func(rec *sidecar.Record) error) error {
 	m.g.stats.joins.Add(1)
 	if err := m.side.LockAgreement(m.g.opts.AgreementWait); err != nil {
 		return m.sidecarFault(op, err)
@@ -72,7 +74,7 @@ func (m *mainFile) withAgreement(op string, fn func(rec *lockcheck.Record) error
 func (m *mainFile) sidecarFault(op string, err error) error {
 	e := &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarUnavailable, Err: err,
 		Why: "the sidecar lock record could not be used"}
-	if errors.Is(err, lockcheck.ErrBusy) || policy.Classify(err) == policy.ClassTransient {
+	if errors.Is(err, sidecar.ErrBusy) || errclass.Classify(err) == policy.ClassTransient {
 		e.Reason = policy.ReasonTransientFault
 		e.Why = "the sidecar's agreement lock or I/O did not answer in time; the agreed mode is unchanged"
 	}
@@ -81,18 +83,18 @@ func (m *mainFile) sidecarFault(op string, err error) error {
 
 // repairRecord creates a missing record, or rebuilds a torn or garbage one
 // from the database header, as the policy says. The agreement byte is held.
-func (m *mainFile) repairRecord(op string, cause error) (lockcheck.Record, error) {
-	rec := lockcheck.Record{Family: m.headerFamily(), Protocol: m.proto, Reason: policy.ReasonFirstUse}
+func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) {
+	rec := sidecar.Record{Family: m.headerFamily(), Protocol: m.proto, Reason: policy.ReasonFirstUse}
 	rec.Mode = defaultMode(rec.Family)
 	switch {
-	case errors.Is(cause, lockcheck.ErrNoRecord):
+	case errors.Is(cause, sidecar.ErrNoRecord):
 	case m.g.pol.CorruptRecord == policy.RecordRefuse:
 		return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 			Why: fmt.Sprintf("the sidecar %s is not a valid record and the policy refuses to rebuild it; inspect it with walguard check", m.side.Path())})
-	case errors.Is(cause, lockcheck.ErrNotSidecar), errors.Is(cause, lockcheck.ErrVersion),
-		errors.Is(cause, lockcheck.ErrChecksum), errors.Is(cause, lockcheck.ErrTruncated),
-		errors.Is(cause, lockcheck.ErrInvalid):
-		if errors.Is(cause, lockcheck.ErrVersion) {
+	case errors.Is(cause, sidecar.ErrNotSidecar), errors.Is(cause, sidecar.ErrVersion),
+		errors.Is(cause, sidecar.ErrChecksum), errors.Is(cause, sidecar.ErrTruncated),
+		errors.Is(cause, sidecar.ErrInvalid):
+		if errors.Is(cause, sidecar.ErrVersion) {
 			// A newer walguard wrote it: never overwrite what we cannot read.
 			return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 				Why: "the sidecar was written by a newer walguard; upgrade this program"})
@@ -113,7 +115,7 @@ func (m *mainFile) repairRecord(op string, cause error) (lockcheck.Record, error
 
 // writeRecord stamps the record with this process and a new generation,
 // and writes it. The agreement byte is held.
-func (m *mainFile) writeRecord(rec *lockcheck.Record) error {
+func (m *mainFile) writeRecord(rec *sidecar.Record) error {
 	rec.Generation++
 	rec.SetterPID = uint32(os.Getpid())
 	rec.SetAt = time.Now()
@@ -147,7 +149,7 @@ func defaultMode(f policy.Family) policy.JournalMode {
 
 // admit joins the participants with this connection's locking protocol.
 func (m *mainFile) admit(op string) error {
-	return m.withAgreement(op, func(rec *lockcheck.Record) error {
+	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
 		if hf != policy.FamilyUnknown && rec.Family != policy.FamilyUnknown && hf != rec.Family {
 			if err := m.foreignFlip(op, rec, hf); err != nil {
@@ -177,7 +179,7 @@ func (m *mainFile) admit(op string) error {
 			return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
 		}
 		if _, err := m.side.AcquireSlot(); err != nil {
-			if errors.Is(err, lockcheck.ErrSlotsFull) {
+			if errors.Is(err, sidecar.ErrSlotsFull) {
 				return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSlotsFull, Err: err,
 					Why: "too many connections are open on this database; retry when one closes"})
 			}
@@ -195,7 +197,7 @@ func (m *mainFile) admit(op string) error {
 }
 
 func (m *mainFile) writeSlot() error {
-	return m.side.WriteSlot(lockcheck.Slot{
+	return m.side.WriteSlot(sidecar.Slot{
 		PID: uint32(os.Getpid()), Protocol: m.proto, Family: m.family, Mode: m.pendingMode,
 		Since: time.Now(), Host: m.g.opts.HostID, Program: m.g.opts.Program,
 	})
@@ -212,7 +214,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return err
 		}
 	}
-	return m.withAgreement(op, func(rec *lockcheck.Record) error {
+	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		// Drop our own declaration first: two connections converging on
 		// the same family must not block each other.
 		if err := m.side.ReleaseFamily(); err != nil {
@@ -247,7 +249,7 @@ func (m *mainFile) releaseFamily() {
 
 // familyFacts gathers what the policy needs to admit family want.
 // The agreement byte is held.
-func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (policy.FamilyRequest, error) {
+func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record) (policy.FamilyRequest, error) {
 	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory}
 	var err error
 	if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
@@ -257,7 +259,7 @@ func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (polic
 		// Entries are written under the agreement byte, which is held: a
 		// live participant's entry is complete, so only slots naming
 		// another host need a lock test.
-		live, err := m.side.ParticipantsWhere(func(s lockcheck.Slot) bool { return s.Host != m.g.opts.HostID })
+		live, err := m.side.ParticipantsWhere(func(s sidecar.Slot) bool { return s.Host != m.g.opts.HostID })
 		if err != nil {
 			return req, err
 		}
@@ -272,7 +274,7 @@ func (m *mainFile) familyFacts(want policy.Family, rec *lockcheck.Record) (polic
 // process last confirmed: another walguard connection changed it (the
 // record says so), or a process without walguard did.
 func (m *mainFile) observeHeader(f policy.Family) error {
-	return m.withAgreement("read header", func(rec *lockcheck.Record) error {
+	return m.withAgreement("read header", func(rec *sidecar.Record) error {
 		switch rec.Family {
 		case f:
 			m.db.knownFamily.Store(uint32(f))
@@ -290,7 +292,7 @@ func (m *mainFile) observeHeader(f policy.Family) error {
 
 // foreignFlip handles a header family that disagrees with the record.
 // The agreement byte is held.
-func (m *mainFile) foreignFlip(op string, rec *lockcheck.Record, header policy.Family) error {
+func (m *mainFile) foreignFlip(op string, rec *sidecar.Record, header policy.Family) error {
 	m.g.stats.foreignFlips.Add(1)
 	was := rec.Family
 	m.g.log().Warn("walguard noticed a journal mode change made without walguard",
@@ -311,7 +313,7 @@ func (m *mainFile) foreignFlip(op string, rec *lockcheck.Record, header policy.F
 // recordHeaderWrite records, before the write reaches the file, that this
 // connection is changing the header's journal family.
 func (m *mainFile) recordHeaderWrite(f policy.Family) error {
-	return m.withAgreement("write header", func(rec *lockcheck.Record) error {
+	return m.withAgreement("write header", func(rec *sidecar.Record) error {
 		if rec.Family == f {
 			m.db.knownFamily.Store(uint32(f))
 			return nil
@@ -335,13 +337,13 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 func (m *mainFile) settleRollback(op string, cause error) {
 	// The cause is returned to SQLite whatever happens here; a failure to
 	// settle is logged, and the next connection meets the cause again.
-	err := m.withAgreement(op, func(rec *lockcheck.Record) error {
+	err := m.withAgreement(op, func(rec *sidecar.Record) error {
 		walLive, err := m.side.OthersUseFamily(policy.FamilyWAL)
 		if err != nil {
 			return err
 		}
 		d := m.g.pol.Settle(policy.SettleRequest{
-			Class:         policy.Classify(cause),
+			Class:         errclass.Classify(cause),
 			HeaderSaysWAL: m.headerFamily() == policy.FamilyWAL || rec.Family == policy.FamilyWAL,
 			WALLive:       walLive || m.family == policy.FamilyWAL,
 		})
@@ -369,7 +371,7 @@ func (m *mainFile) settleRollback(op string, cause error) {
 // settleNetworkFS agrees on the rollback family, once, for a database on a
 // filesystem that cannot share memory, unless it is already in WAL (then
 // WAL participants are refused instead). The agreement byte is held.
-func (m *mainFile) settleNetworkFS(op string, rec *lockcheck.Record, header policy.Family) error {
+func (m *mainFile) settleNetworkFS(op string, rec *sidecar.Record, header policy.Family) error {
 	if m.db.fs.SharesMemory || m.g.pol.NetworkFS != policy.NetworkFSRollback ||
 		rec.Reason == policy.ReasonNetworkFS || rec.Family == policy.FamilyWAL || header == policy.FamilyWAL {
 		return nil

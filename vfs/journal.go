@@ -5,6 +5,8 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/policy"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // journalFile is a -wal or -journal of a participant. Its writes are the
@@ -47,7 +49,7 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 			// Do not keep others out for a file this connection never got.
 			main.releaseFamily()
 		}
-		if policy.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
+		if errclass.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
 			main.settleRollback(op, err)
 		}
 		return nil, flags, g.transientFault(main.db, op, err)
@@ -71,7 +73,7 @@ func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
 // still fails before the transaction wrote anything is reported as BUSY.
 func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := j.File.ReadAt(p, off)
-	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
+	if err != nil && n < len(p) && errclass.Classify(err) == policy.ClassTransient {
 		err = j.main.g.retry(err, func() error {
 			n, err = j.File.ReadAt(p, off)
 			return err

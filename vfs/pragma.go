@@ -5,8 +5,8 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // StatusPragma is the name of the pragma that returns walguard's status
@@ -47,7 +47,7 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 	}
 	to := mode.Family()
 	var refusal *RefusalError
-	err := m.withAgreement(op, func(rec *lockcheck.Record) error {
+	err := m.withAgreement(op, func(rec *sidecar.Record) error {
 		// Our own declaration must not count as another's: OFD tests ignore
 		// it, but a Windows test would see it. Restore it after deciding.
 		if held := m.side.Family(); held != policy.FamilyUnknown {

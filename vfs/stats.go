@@ -5,8 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // Stats are a VFS's counters since it was created.
@@ -66,7 +66,7 @@ func (g *VFS) Stats() Stats {
 type Status struct {
 	DB          string              `json:"db"`
 	Sidecar     string              `json:"sidecar"`
-	Record      *lockcheck.Record   `json:"record,omitempty"`
+	Record      *sidecar.Record     `json:"record,omitempty"`
 	RecordError string              `json:"record_error,omitempty"`
 	Live        []participantStatus `json:"live"`
 	Protocols   []string            `json:"protocols_in_use"`
@@ -77,9 +77,9 @@ type Status struct {
 }
 
 type participantStatus struct {
-	Slot int             `json:"slot"`
-	Info *lockcheck.Slot `json:"info,omitempty"`
-	Err  string          `json:"error,omitempty"`
+	Slot int           `json:"slot"`
+	Info *sidecar.Slot `json:"info,omitempty"`
+	Err  string        `json:"error,omitempty"`
 }
 
 type refusalStatus struct {
@@ -94,7 +94,7 @@ type refusalStatus struct {
 // dbPath (as SQLite names it: an absolute path). It takes no lock.
 func (g *VFS) Status(dbPath string) (Status, error) {
 	st := Status{DB: dbPath, Stats: g.Stats(), Live: []participantStatus{}}
-	snap, err := lockcheck.ReadSnapshot(dbPath)
+	snap, err := sidecar.ReadSnapshot(dbPath)
 	st.Sidecar = snap.Path
 	if err != nil {
 		return st, err

@@ -12,6 +12,8 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/policy"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // VFS is walguard's guarded VFS. Create it with [New] or [Register].
@@ -158,7 +160,7 @@ func (g *VFS) retry(err error, op func() error) error {
 		return err
 	}
 	for attempt := 1; g.pol.Retry.Allows(attempt); attempt++ {
-		if policy.Classify(err) != policy.ClassTransient {
+		if errclass.Classify(err) != policy.ClassTransient {
 			return err
 		}
 		g.stats.retries.Add(1)

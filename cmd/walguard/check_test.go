@@ -10,6 +10,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/sidecar"
 )
 
 // newDB creates a database in a fresh directory and runs sql on it. With
@@ -40,7 +41,7 @@ func TestCheckExitCodes(t *testing.T) {
 	consistent := newDB(t, true, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 
 	garbage := newDB(t, false, "CREATE TABLE t(x)")
-	if err := os.WriteFile(garbage+lockcheck.SidecarSuffix, []byte(strings.Repeat("garbage!", 64)), 0o644); err != nil {
+	if err := os.WriteFile(garbage+sidecar.SidecarSuffix, []byte(strings.Repeat("garbage!", 64)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"github.com/walguard/walguard/policy"
 )
 
-// updateGolden rewrites the fixtures in testdata: go test ./lockcheck -run Golden -update
+// updateGolden rewrites the fixtures in testdata: go test ./sidecar -run Golden -update
 var updateGolden = flag.Bool("update", false, "rewrite the golden fixtures in testdata")
 
 // sentinels are every error DecodeRecord and DecodeSlot may wrap.

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package lockcheck
+package sidecar
 
 const oNoFollow = 0
 

@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package lockcheck
+package sidecar
 
 import (
 	"errors"

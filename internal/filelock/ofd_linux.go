@@ -1,4 +1,4 @@
-package lockcheck
+package filelock
 
 import "golang.org/x/sys/unix"
 

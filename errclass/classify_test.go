@@ -1,4 +1,4 @@
-package policy
+package errclass
 
 import (
 	"errors"
@@ -14,17 +14,19 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/policy"
 )
 
 // selfClassified stands for walguard's refusal errors.
 type selfClassified struct {
-	class Class
+	class policy.Class
 	err   error
 }
 
-func (e selfClassified) Error() string        { return "refused: " + e.class.String() }
-func (e selfClassified) Unwrap() error        { return e.err }
-func (e selfClassified) WalguardClass() Class { return e.class }
+func (e selfClassified) Error() string               { return "refused: " + e.class.String() }
+func (e selfClassified) Unwrap() error               { return e.err }
+func (e selfClassified) WalguardClass() policy.Class { return e.class }
 
 func pathErr(errno syscall.Errno) error {
 	return &os.PathError{Op: "open", Path: "/data/app.db-wal", Err: errno}
@@ -34,33 +36,33 @@ func TestClassifySystemErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want Class
+		want policy.Class
 	}{
-		{"nil", nil, ClassOther},
-		{"EIO", syscall.EIO, ClassTransient},
-		{"EINTR", syscall.EINTR, ClassTransient},
-		{"EAGAIN", syscall.EAGAIN, ClassTransient},
-		{"EWOULDBLOCK", syscall.EWOULDBLOCK, ClassTransient},
-		{"ENOMEM", syscall.ENOMEM, ClassTransient},
-		{"ETIMEDOUT", syscall.ETIMEDOUT, ClassTransient},
-		{"EBUSY", syscall.EBUSY, ClassTransient},
-		{"ENOLCK", syscall.ENOLCK, ClassIncompatible},
-		{"ENOSYS", syscall.ENOSYS, ClassIncompatible},
-		{"EOPNOTSUPP", syscall.EOPNOTSUPP, ClassIncompatible},
-		{"ENOTSUP", syscall.ENOTSUP, ClassIncompatible},
-		{"ENOENT", syscall.ENOENT, ClassOther},
-		{"EACCES", syscall.EACCES, ClassOther},
-		{"ENOSPC", syscall.ENOSPC, ClassOther},
-		{"path error EIO", pathErr(syscall.EIO), ClassTransient},
-		{"path error ENOLCK", pathErr(syscall.ENOLCK), ClassIncompatible},
-		{"path error ENOENT", pathErr(syscall.ENOENT), ClassOther},
-		{"syscall error EAGAIN", &os.SyscallError{Syscall: "fcntl", Err: syscall.EAGAIN}, ClassTransient},
-		{"wrapped path error", fmt.Errorf("open -wal: %w", pathErr(syscall.EINTR)), ClassTransient},
-		{"joined", errors.Join(errors.New("first"), pathErr(syscall.EIO)), ClassTransient},
-		{"fs.ErrNotExist", fs.ErrNotExist, ClassOther},
-		{"plain", errors.New("disk I/O error"), ClassOther},
-		{"no shared memory", ErrNoSharedMemory, ClassIncompatible},
-		{"wrapped no shared memory", fmt.Errorf("/nfs/app.db: %w", ErrNoSharedMemory), ClassIncompatible},
+		{"nil", nil, policy.ClassOther},
+		{"EIO", syscall.EIO, policy.ClassTransient},
+		{"EINTR", syscall.EINTR, policy.ClassTransient},
+		{"EAGAIN", syscall.EAGAIN, policy.ClassTransient},
+		{"EWOULDBLOCK", syscall.EWOULDBLOCK, policy.ClassTransient},
+		{"ENOMEM", syscall.ENOMEM, policy.ClassTransient},
+		{"ETIMEDOUT", syscall.ETIMEDOUT, policy.ClassTransient},
+		{"EBUSY", syscall.EBUSY, policy.ClassTransient},
+		{"ENOLCK", syscall.ENOLCK, policy.ClassIncompatible},
+		{"ENOSYS", syscall.ENOSYS, policy.ClassIncompatible},
+		{"EOPNOTSUPP", syscall.EOPNOTSUPP, policy.ClassIncompatible},
+		{"ENOTSUP", syscall.ENOTSUP, policy.ClassIncompatible},
+		{"ENOENT", syscall.ENOENT, policy.ClassOther},
+		{"EACCES", syscall.EACCES, policy.ClassOther},
+		{"ENOSPC", syscall.ENOSPC, policy.ClassOther},
+		{"path error EIO", pathErr(syscall.EIO), policy.ClassTransient},
+		{"path error ENOLCK", pathErr(syscall.ENOLCK), policy.ClassIncompatible},
+		{"path error ENOENT", pathErr(syscall.ENOENT), policy.ClassOther},
+		{"syscall error EAGAIN", &os.SyscallError{Syscall: "fcntl", Err: syscall.EAGAIN}, policy.ClassTransient},
+		{"wrapped path error", fmt.Errorf("open -wal: %w", pathErr(syscall.EINTR)), policy.ClassTransient},
+		{"joined", errors.Join(errors.New("first"), pathErr(syscall.EIO)), policy.ClassTransient},
+		{"fs.ErrNotExist", fs.ErrNotExist, policy.ClassOther},
+		{"plain", errors.New("disk I/O error"), policy.ClassOther},
+		{"no shared memory", policy.ErrNoSharedMemory, policy.ClassIncompatible},
+		{"wrapped no shared memory", fmt.Errorf("/nfs/app.db: %w", policy.ErrNoSharedMemory), policy.ClassIncompatible},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +95,7 @@ func TestClassifySQLiteCodes(t *testing.T) {
 		sqlite3.CANTOPEN_ISDIR, sqlite3.ExtendedErrorCode(sqlite3.ERROR), sqlite3.ExtendedErrorCode(sqlite3.READONLY),
 		sqlite3.ExtendedErrorCode(sqlite3.CONSTRAINT), sqlite3.ExtendedErrorCode(sqlite3.PERM),
 	}
-	check := func(codes []sqlite3.ExtendedErrorCode, want Class) {
+	check := func(codes []sqlite3.ExtendedErrorCode, want policy.Class) {
 		for _, code := range codes {
 			if got := Classify(code); got != want {
 				t.Errorf("Classify(ExtendedErrorCode %v) = %v, want %v", code, got, want)
@@ -109,42 +111,42 @@ func TestClassifySQLiteCodes(t *testing.T) {
 			}
 		}
 	}
-	check(transient, ClassTransient)
-	check(incompatible, ClassIncompatible)
-	check(other, ClassOther)
+	check(transient, policy.ClassTransient)
+	check(incompatible, policy.ClassIncompatible)
+	check(other, policy.ClassOther)
 }
 
 func TestClassifyPriority(t *testing.T) {
-	mismatch := selfClassified{class: ClassMismatch}
+	mismatch := selfClassified{class: policy.ClassMismatch}
 	tests := []struct {
 		name string
 		err  error
-		want Class
+		want policy.Class
 	}{
 		// vfs.SystemError, as the base VFS and the shim build them.
-		{"EIO read", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_READ), ClassTransient},
-		{"ENOENT read: code decides", vfs.SystemError(pathErr(syscall.ENOENT), sqlite3.IOERR_READ), ClassTransient},
-		{"ENOLCK lock: errno beats code", vfs.SystemError(syscall.ENOLCK, sqlite3.IOERR_LOCK), ClassIncompatible},
-		{"EIO cantopen", vfs.SystemError(pathErr(syscall.EIO), sqlite3.CANTOPEN), ClassTransient},
-		{"ENOENT cantopen", vfs.SystemError(pathErr(syscall.ENOENT), sqlite3.CANTOPEN), ClassOther},
-		{"EACCES cantopen", vfs.SystemError(pathErr(syscall.EACCES), sqlite3.CANTOPEN), ClassOther},
-		{"plain cantopen", vfs.SystemError(errors.New("no"), sqlite3.CANTOPEN), ClassOther},
-		{"plain protocol", vfs.SystemError(errors.New("no"), sqlite3.PROTOCOL), ClassIncompatible},
-		{"EIO shmmap", vfs.SystemError(syscall.EIO, sqlite3.IOERR_SHMMAP), ClassTransient},
-		{"EIO write: write side beats errno", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_WRITE), ClassOther},
-		{"EIO fsync", vfs.SystemError(syscall.EIO, sqlite3.IOERR_FSYNC), ClassOther},
-		{"EINTR truncate", vfs.SystemError(syscall.EINTR, sqlite3.IOERR_TRUNCATE), ClassOther},
-		{"ENOSPC full", vfs.SystemError(syscall.ENOSPC, sqlite3.FULL), ClassOther},
-		{"wrapped system error", fmt.Errorf("open: %w", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_FSTAT)), ClassTransient},
-		{"joined write side", errors.Join(syscall.EIO, sqlite3.IOERR_WRITE), ClassOther},
-		{"no shm inside system error", vfs.SystemError(ErrNoSharedMemory, sqlite3.IOERR_SHMMAP), ClassIncompatible},
+		{"EIO read", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_READ), policy.ClassTransient},
+		{"ENOENT read: code decides", vfs.SystemError(pathErr(syscall.ENOENT), sqlite3.IOERR_READ), policy.ClassTransient},
+		{"ENOLCK lock: errno beats code", vfs.SystemError(syscall.ENOLCK, sqlite3.IOERR_LOCK), policy.ClassIncompatible},
+		{"EIO cantopen", vfs.SystemError(pathErr(syscall.EIO), sqlite3.CANTOPEN), policy.ClassTransient},
+		{"ENOENT cantopen", vfs.SystemError(pathErr(syscall.ENOENT), sqlite3.CANTOPEN), policy.ClassOther},
+		{"EACCES cantopen", vfs.SystemError(pathErr(syscall.EACCES), sqlite3.CANTOPEN), policy.ClassOther},
+		{"plain cantopen", vfs.SystemError(errors.New("no"), sqlite3.CANTOPEN), policy.ClassOther},
+		{"plain protocol", vfs.SystemError(errors.New("no"), sqlite3.PROTOCOL), policy.ClassIncompatible},
+		{"EIO shmmap", vfs.SystemError(syscall.EIO, sqlite3.IOERR_SHMMAP), policy.ClassTransient},
+		{"EIO write: write side beats errno", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_WRITE), policy.ClassOther},
+		{"EIO fsync", vfs.SystemError(syscall.EIO, sqlite3.IOERR_FSYNC), policy.ClassOther},
+		{"EINTR truncate", vfs.SystemError(syscall.EINTR, sqlite3.IOERR_TRUNCATE), policy.ClassOther},
+		{"ENOSPC full", vfs.SystemError(syscall.ENOSPC, sqlite3.FULL), policy.ClassOther},
+		{"wrapped system error", fmt.Errorf("open: %w", vfs.SystemError(pathErr(syscall.EIO), sqlite3.IOERR_FSTAT)), policy.ClassTransient},
+		{"joined write side", errors.Join(syscall.EIO, sqlite3.IOERR_WRITE), policy.ClassOther},
+		{"no shm inside system error", vfs.SystemError(policy.ErrNoSharedMemory, sqlite3.IOERR_SHMMAP), policy.ClassIncompatible},
 		// walguard's own errors classify themselves.
-		{"self", mismatch, ClassMismatch},
-		{"self wrapping ENOLCK", selfClassified{class: ClassTransient, err: syscall.ENOLCK}, ClassTransient},
-		{"self inside system error", vfs.SystemError(mismatch, sqlite3.IOERR_WRITE), ClassMismatch},
-		{"self joined with EIO", errors.Join(syscall.EIO, mismatch), ClassMismatch},
-		{"outermost self wins", selfClassified{class: ClassIncompatible, err: mismatch}, ClassIncompatible},
-		{"self over no shm", fmt.Errorf("x: %w", selfClassified{class: ClassMismatch, err: ErrNoSharedMemory}), ClassMismatch},
+		{"self", mismatch, policy.ClassMismatch},
+		{"self wrapping ENOLCK", selfClassified{class: policy.ClassTransient, err: syscall.ENOLCK}, policy.ClassTransient},
+		{"self inside system error", vfs.SystemError(mismatch, sqlite3.IOERR_WRITE), policy.ClassMismatch},
+		{"self joined with EIO", errors.Join(syscall.EIO, mismatch), policy.ClassMismatch},
+		{"outermost self wins", selfClassified{class: policy.ClassIncompatible, err: mismatch}, policy.ClassIncompatible},
+		{"self over no shm", fmt.Errorf("x: %w", selfClassified{class: policy.ClassMismatch, err: policy.ErrNoSharedMemory}), policy.ClassMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,40 +204,40 @@ type (
 	manyNils  struct{}
 )
 
-func (e oddCode) Error() string           { return "odd code" }
-func (e oddWide) Error() string           { return "odd wide" }
-func (e oddString) Error() string         { return string(e) }
-func (e oddFunc) Error() string           { return "odd func" }
-func (e *oddPtr) Error() string           { return e.err.Error() }
-func (e *oddPtr) Unwrap() error           { return e.err }
-func (e *selfLoop) Error() string         { return "loop" }
-func (e *selfLoop) Unwrap() error         { return e }
-func (e manyNils) Error() string          { return "nils" }
-func (e manyNils) Unwrap() []error        { return []error{nil, nil, syscall.EIO} }
-func (e *oddStruct) WalguardClass() Class { return ClassMismatch }
+func (e oddCode) Error() string                  { return "odd code" }
+func (e oddWide) Error() string                  { return "odd wide" }
+func (e oddString) Error() string                { return string(e) }
+func (e oddFunc) Error() string                  { return "odd func" }
+func (e *oddPtr) Error() string                  { return e.err.Error() }
+func (e *oddPtr) Unwrap() error                  { return e.err }
+func (e *selfLoop) Error() string                { return "loop" }
+func (e *selfLoop) Unwrap() error                { return e }
+func (e manyNils) Error() string                 { return "nils" }
+func (e manyNils) Unwrap() []error               { return []error{nil, nil, syscall.EIO} }
+func (e *oddStruct) WalguardClass() policy.Class { return policy.ClassMismatch }
 
 func TestClassifyOddErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want Class
+		want policy.Class
 	}{
-		{"sysError lookalike is not unpacked", lookalike{syscall.EIO, uint32(sqlite3.PROTOCOL)}, ClassOther},
-		{"struct with unexpected fields", oddStruct{error: syscall.EIO, code: 1 << 40}, ClassOther},
-		{"struct embedding nil error", oddStruct{}, ClassOther},
-		{"typed nil self-classifier", (*oddStruct)(nil), ClassOther},
-		{"uint32 code of another package", oddCode(sqlite3.BUSY), ClassOther},
-		{"uint64 kind", oddWide(5), ClassOther},
-		{"string kind", oddString("walguard refused"), ClassOther},
-		{"func kind", oddFunc(nil), ClassOther},
-		{"typed nil path error", (*os.PathError)(nil), ClassOther},
-		{"wrapped typed nil", fmt.Errorf("x: %w", (*os.PathError)(nil)), ClassOther},
-		{"typed nil unwrapper", (*oddPtr)(nil), ClassOther},
-		{"unwrapper to nil", &oddPtr{}, ClassOther},
-		{"self loop", &selfLoop{}, ClassOther},
-		{"nils in a join", manyNils{}, ClassTransient},
-		{"system error around odd", vfs.SystemError(oddStruct{}, sqlite3.IOERR_READ), ClassTransient},
-		{"system error around typed nil", vfs.SystemError((*os.PathError)(nil), sqlite3.IOERR_WRITE), ClassOther},
+		{"sysError lookalike is not unpacked", lookalike{syscall.EIO, uint32(sqlite3.PROTOCOL)}, policy.ClassOther},
+		{"struct with unexpected fields", oddStruct{error: syscall.EIO, code: 1 << 40}, policy.ClassOther},
+		{"struct embedding nil error", oddStruct{}, policy.ClassOther},
+		{"typed nil self-classifier", (*oddStruct)(nil), policy.ClassOther},
+		{"uint32 code of another package", oddCode(sqlite3.BUSY), policy.ClassOther},
+		{"uint64 kind", oddWide(5), policy.ClassOther},
+		{"string kind", oddString("walguard refused"), policy.ClassOther},
+		{"func kind", oddFunc(nil), policy.ClassOther},
+		{"typed nil path error", (*os.PathError)(nil), policy.ClassOther},
+		{"wrapped typed nil", fmt.Errorf("x: %w", (*os.PathError)(nil)), policy.ClassOther},
+		{"typed nil unwrapper", (*oddPtr)(nil), policy.ClassOther},
+		{"unwrapper to nil", &oddPtr{}, policy.ClassOther},
+		{"self loop", &selfLoop{}, policy.ClassOther},
+		{"nils in a join", manyNils{}, policy.ClassTransient},
+		{"system error around odd", vfs.SystemError(oddStruct{}, sqlite3.IOERR_READ), policy.ClassTransient},
+		{"system error around typed nil", vfs.SystemError((*os.PathError)(nil), sqlite3.IOERR_WRITE), policy.ClassOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,7 +257,7 @@ func TestDescribeAndRetryable(t *testing.T) {
 	}{
 		{syscall.EIO, "transient: retrying can help", true},
 		{sqlite3.PROTOCOL, "incompatible: retrying will fail the same way", false},
-		{selfClassified{class: ClassMismatch}, "mismatch: retry after the other participants close or agree", true},
+		{selfClassified{class: policy.ClassMismatch}, "mismatch: retry after the other participants close or agree", true},
 		{sqlite3.IOERR_FSYNC, "other: not retryable", false},
 		{nil, "other: not retryable", false},
 	}
@@ -384,19 +386,19 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 		err    error
 		code   error         // the code errors.Is must find; nil to skip
 		errno  syscall.Errno // the OS error errors.Is must find, if any
-		want   Class
+		want   policy.Class
 		marker bool
 	}
 	cases := map[string]func(t *testing.T) result{
 		"cantopen read-only missing dir": func(t *testing.T) result {
 			_, err := sqlite3.OpenFlags(filepath.Join(dir, "missing", "x.db"), sqlite3.OPEN_READONLY)
-			return result{err: err, code: sqlite3.CANTOPEN, errno: syscall.ENOENT, want: ClassOther}
+			return result{err: err, code: sqlite3.CANTOPEN, errno: syscall.ENOENT, want: policy.ClassOther}
 		},
 		"cantopen on EIO": func(t *testing.T) result {
 			fault.openErr.Store(ptr(pathErr(syscall.EIO)))
 			defer fault.openErr.Store(nil)
 			_, err := sqlite3.Open(uri("eio-open.db"))
-			return result{err: err, code: sqlite3.CANTOPEN, errno: syscall.EIO, want: ClassTransient}
+			return result{err: err, code: sqlite3.CANTOPEN, errno: syscall.EIO, want: policy.ClassTransient}
 		},
 		"busy between two connections": func(t *testing.T) result {
 			a, b := openConn(t, "busy.db"), openConn(t, "busy.db")
@@ -404,7 +406,7 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 			defer a.Exec("ROLLBACK")
 			fault.lockErr.Store(nil)
 			err := b.Exec("BEGIN EXCLUSIVE")
-			return result{err: err, code: sqlite3.BUSY, want: ClassTransient}
+			return result{err: err, code: sqlite3.BUSY, want: policy.ClassTransient}
 		},
 		"busy from the base file's lock": func(t *testing.T) result {
 			a, b := openConn(t, "lock.db"), openConn(t, "lock.db")
@@ -424,7 +426,7 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 				reflect.ValueOf(*lockErr).Uint() != uint64(sqlite3.BUSY) {
 				t.Fatalf("base Lock returned %T %v, want the vfs package's BUSY", *lockErr, *lockErr)
 			}
-			return result{err: *lockErr, want: ClassTransient}
+			return result{err: *lockErr, want: policy.ClassTransient}
 		},
 		"read EIO": func(t *testing.T) result {
 			c := openConn(t, "read.db")
@@ -436,7 +438,7 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 			err := c.Exec("SELECT * FROM t")
 			// SQLite's later VFS calls (the unlock) clear the OS error
 			// ncruces keeps, so the application gets the bare code.
-			return result{err: err, code: sqlite3.IOERR_READ, want: ClassTransient}
+			return result{err: err, code: sqlite3.IOERR_READ, want: policy.ClassTransient}
 		},
 		"write EIO is reported as is": func(t *testing.T) result {
 			c := openConn(t, "write.db")
@@ -444,21 +446,21 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 			fault.writeErr.Store(ptr(pathErr(syscall.EIO)))
 			defer fault.writeErr.Store(nil)
 			err := c.Exec("INSERT INTO t VALUES (1)")
-			return result{err: err, code: sqlite3.IOERR_WRITE, want: ClassOther}
+			return result{err: err, code: sqlite3.IOERR_WRITE, want: policy.ClassOther}
 		},
 		"busy refusal with marker": func(t *testing.T) result {
 			c := openConn(t, "refusal.db")
-			fault.pragmaMsg.Store(ptr(RefusalMarker + " journal_mode=delete on refusal.db: downgrade while WAL in use"))
+			fault.pragmaMsg.Store(ptr(policy.RefusalMarker + " journal_mode=delete on refusal.db: downgrade while WAL in use"))
 			defer fault.pragmaMsg.Store(nil)
 			err := c.Exec("PRAGMA fault_test")
-			return result{err: err, code: sqlite3.BUSY, want: ClassMismatch, marker: true}
+			return result{err: err, code: sqlite3.BUSY, want: policy.ClassMismatch, marker: true}
 		},
 		"busy message without marker": func(t *testing.T) result {
 			c := openConn(t, "plainbusy.db")
 			fault.pragmaMsg.Store(ptr("somebody else holds it"))
 			defer fault.pragmaMsg.Store(nil)
 			err := c.Exec("PRAGMA fault_test")
-			return result{err: err, code: sqlite3.BUSY, want: ClassTransient}
+			return result{err: err, code: sqlite3.BUSY, want: policy.ClassTransient}
 		},
 	}
 	for name, run := range cases {
@@ -473,7 +475,7 @@ func TestClassifyRealSQLiteErrors(t *testing.T) {
 			if r.errno != 0 && !errors.Is(r.err, r.errno) {
 				t.Fatalf("got %T %q, want errno %v inside", r.err, r.err, r.errno)
 			}
-			if r.marker != strings.Contains(r.err.Error(), RefusalMarker) {
+			if r.marker != strings.Contains(r.err.Error(), policy.RefusalMarker) {
 				t.Fatalf("marker in %q: %v, want %v", r.err, !r.marker, r.marker)
 			}
 			if got := Classify(r.err); got != r.want {
@@ -494,7 +496,7 @@ func ExampleClassify() {
 		sqlite3.BUSY,
 		sqlite3.IOERR_FSYNC,
 		fmt.Errorf("set wal: %w", sqlite3.PROTOCOL),
-		fmt.Errorf("open app.db: %w", ErrNoSharedMemory),
+		fmt.Errorf("open app.db: %w", policy.ErrNoSharedMemory),
 	}
 	for _, err := range errs {
 		fmt.Printf("%v -> %s\n", err, Describe(err))

@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package lockcheck
+package filelock
 
 import (
 	"os"
@@ -22,7 +22,7 @@ func tryLock(f *os.File, off int64, exclusive bool) error {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN, unix.EACCES:
-			return errLockHeld
+			return ErrHeld
 		}
 		return &os.PathError{Op: "lock", Path: f.Name(), Err: err}
 	}
@@ -36,7 +36,7 @@ func unlock(f *os.File, off int64) error {
 			continue
 		}
 		if err != nil {
-			return &os.PathError{Op: "unlock", Path: f.Name(), Err: err}
+			return &os.PathError{Op: "Unlock", Path: f.Name(), Err: err}
 		}
 		return nil
 	}
@@ -55,3 +55,5 @@ func testLock(f *os.File, off int64) (bool, error) {
 		return lk.Type != unix.F_UNLCK, nil
 	}
 }
+
+const supported = true

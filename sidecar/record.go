@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import (
 	"bytes"
@@ -216,10 +216,10 @@ func (r Record) String() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s (mode %s, protocol %s) gen %d, set by %s pid %d on %s at %s: %s",
 		r.Family, r.Mode, r.Protocol, r.Generation,
-		oneLine(r.Program, "unknown program"), r.SetterPID, oneLine(r.Host, "unknown host"),
-		formatTime(r.SetAt), r.Reason)
+		Printable(r.Program, "unknown program"), r.SetterPID, Printable(r.Host, "unknown host"),
+		FormatTime(r.SetAt), r.Reason)
 	if r.Detail != "" {
-		fmt.Fprintf(&sb, " (%s)", oneLine(r.Detail, ""))
+		fmt.Fprintf(&sb, " (%s)", Printable(r.Detail, ""))
 	}
 	return sb.String()
 }
@@ -376,7 +376,8 @@ func decodeTime(ns int64) time.Time {
 	return time.Unix(0, ns).UTC()
 }
 
-func formatTime(t time.Time) string {
+// FormatTime formats t for people: RFC 3339 in UTC, or "unknown time".
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown time"
 	}
@@ -390,9 +391,9 @@ func jsonTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// oneLine returns s fit for a one-line message: empty becomes dflt, and
-// text with control or other non-printing characters is quoted.
-func oneLine(s, dflt string) string {
+// Printable returns s as a person can read it on one line: dflt when s
+// is empty, quoted when it holds characters that are not printable.
+func Printable(s, dflt string) string {
 	if s == "" {
 		return dflt
 	}

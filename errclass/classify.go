@@ -1,4 +1,9 @@
-package policy
+// Package errclass sorts the errors an application gets back from SQLite,
+// walguard or the operating system by what retrying can do about them
+// (see [policy.Class]). It is the one place in walguard that knows the
+// shapes of ncruces/go-sqlite3's errors, so that package policy stays
+// free of dependencies.
+package errclass
 
 import (
 	"errors"
@@ -8,26 +13,13 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/policy"
 )
-
-// RefusalMarker is the text walguard puts in the message of every refusal
-// that reaches an application as a plain SQLite error (a *sqlite3.Error
-// with code SQLITE_BUSY and no Go error to match with errors.As). Classify
-// reads such an error as [ClassMismatch].
-//
-// The string is stable API: applications and log filters may search for
-// it, and it will not change within a major version.
-const RefusalMarker = "walguard refused"
-
-// ErrNoSharedMemory reports that a filesystem cannot share memory between
-// processes, so WAL's shared-memory index cannot work on it. The shim wraps
-// it (with %w or [vfs.SystemError]); Classify reads it as
-// [ClassIncompatible].
-var ErrNoSharedMemory = errors.New("filesystem does not share memory between processes")
 
 // walguardClassifier is implemented by walguard's own errors, which know
 // their class better than any code or errno they wrap.
-type walguardClassifier interface{ WalguardClass() Class }
+type walguardClassifier interface{ WalguardClass() policy.Class }
 
 // Classify sorts an error by what retrying can do about it. It accepts the
 // errors applications get back from SQLite (*sqlite3.Error,
@@ -38,7 +30,7 @@ type walguardClassifier interface{ WalguardClass() Class }
 //
 // The first rule that matches anywhere in the chain decides:
 //
-//  1. An error with a WalguardClass() Class method, or a SQLITE_BUSY
+//  1. An error with a WalguardClass() policy.Class method, or a SQLITE_BUSY
 //     *sqlite3.Error whose message contains [RefusalMarker], classifies
 //     itself (walguard's refusals: usually [ClassMismatch]).
 //  2. [ErrNoSharedMemory] is [ClassIncompatible].
@@ -68,9 +60,9 @@ type walguardClassifier interface{ WalguardClass() Class }
 // the chain wins.
 //
 // https://sqlite.org/rescode.html
-func Classify(err error) Class {
+func Classify(err error) policy.Class {
 	if err == nil {
-		return ClassOther
+		return policy.ClassOther
 	}
 	var f chainFacts
 	walkChain(err, f.observe)
@@ -85,11 +77,11 @@ func Retryable(err error) bool { return Classify(err).Retryable() }
 // messages and logs.
 func Describe(err error) string {
 	switch Classify(err) {
-	case ClassTransient:
+	case policy.ClassTransient:
 		return "transient: retrying can help"
-	case ClassIncompatible:
+	case policy.ClassIncompatible:
 		return "incompatible: retrying will fail the same way"
-	case ClassMismatch:
+	case policy.ClassMismatch:
 		return "mismatch: retry after the other participants close or agree"
 	}
 	return "other: not retryable"
@@ -98,11 +90,11 @@ func Describe(err error) string {
 // chainFacts collects, from one walk over an error chain, what each rule
 // of Classify needs.
 type chainFacts struct {
-	self       Class
+	self       policy.Class
 	hasSelf    bool
 	noShm      bool
 	writeSide  bool
-	errnoClass Class // ClassOther until a classified errno is seen
+	errnoClass policy.Class // policy.ClassOther until a classified errno is seen
 	code       uint16
 	hasCode    bool
 }
@@ -115,15 +107,15 @@ func (f *chainFacts) observe(err error) (stop bool) {
 		f.self, f.hasSelf = c.WalguardClass(), true
 		return true
 	}
-	if err == ErrNoSharedMemory {
+	if err == policy.ErrNoSharedMemory {
 		f.noShm = true
 	}
-	if errno, ok := err.(syscall.Errno); ok && f.errnoClass == ClassOther {
+	if errno, ok := err.(syscall.Errno); ok && f.errnoClass == policy.ClassOther {
 		f.errnoClass = errnoClass(errno)
 	}
 	if e, ok := err.(*sqlite3.Error); ok && e.Code() == sqlite3.BUSY &&
-		strings.Contains(e.Error(), RefusalMarker) {
-		f.self, f.hasSelf = ClassMismatch, true
+		strings.Contains(e.Error(), policy.RefusalMarker) {
+		f.self, f.hasSelf = policy.ClassMismatch, true
 		return true
 	}
 	if code, ok := sqliteCode(err); ok {
@@ -137,20 +129,20 @@ func (f *chainFacts) observe(err error) (stop bool) {
 	return false
 }
 
-func (f *chainFacts) class() Class {
+func (f *chainFacts) class() policy.Class {
 	switch {
 	case f.hasSelf:
 		return f.self
 	case f.noShm:
-		return ClassIncompatible
+		return policy.ClassIncompatible
 	case f.writeSide:
-		return ClassOther
-	case f.errnoClass != ClassOther:
+		return policy.ClassOther
+	case f.errnoClass != policy.ClassOther:
 		return f.errnoClass
 	case f.hasCode:
 		return codeClass(f.code)
 	}
-	return ClassOther
+	return policy.ClassOther
 }
 
 // maxChainErrors bounds the walk over a chain, so that an error whose
@@ -244,12 +236,12 @@ func writeSideCode(code uint16) bool {
 }
 
 // codeClass is rule 5 of Classify.
-func codeClass(code uint16) Class {
+func codeClass(code uint16) policy.Class {
 	switch sqlite3.ErrorCode(code) {
 	case sqlite3.BUSY, sqlite3.LOCKED:
-		return ClassTransient
+		return policy.ClassTransient
 	case sqlite3.PROTOCOL, sqlite3.AUTH:
-		return ClassIncompatible
+		return policy.ClassIncompatible
 	}
 	switch sqlite3.ExtendedErrorCode(code) {
 	case sqlite3.ExtendedErrorCode(sqlite3.IOERR),
@@ -258,24 +250,24 @@ func codeClass(code uint16) Class {
 		sqlite3.IOERR_SHMMAP, sqlite3.IOERR_SHMLOCK, sqlite3.IOERR_SHMSIZE, sqlite3.IOERR_SHMOPEN,
 		sqlite3.IOERR_NOMEM, sqlite3.IOERR_ACCESS, sqlite3.IOERR_FSTAT, sqlite3.IOERR_SEEK,
 		sqlite3.IOERR_GETTEMPPATH:
-		return ClassTransient
+		return policy.ClassTransient
 	}
-	return ClassOther
+	return policy.ClassOther
 }
 
 // errnoClass is rule 4 of Classify; the tables are per platform.
-func errnoClass(errno syscall.Errno) Class {
+func errnoClass(errno syscall.Errno) policy.Class {
 	for _, e := range transientErrnos {
 		if errno == e {
-			return ClassTransient
+			return policy.ClassTransient
 		}
 	}
 	for _, e := range incompatibleErrnos {
 		if errno == e {
-			return ClassIncompatible
+			return policy.ClassIncompatible
 		}
 	}
-	return ClassOther
+	return policy.ClassOther
 }
 
 // systemErrorType is the type vfs.SystemError returns: an unexported

@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import (
 	"encoding/binary"
@@ -142,8 +142,8 @@ func (s Slot) String() string {
 		access = "read-only"
 	}
 	return fmt.Sprintf("%s pid %d on %s: protocol %s, family %s, mode %s, %s, since %s",
-		oneLine(s.Program, "unknown program"), s.PID, oneLine(s.Host, "unknown host"),
-		s.Protocol, s.Family, s.Mode, access, formatTime(s.Since))
+		Printable(s.Program, "unknown program"), s.PID, Printable(s.Host, "unknown host"),
+		s.Protocol, s.Family, s.Mode, access, FormatTime(s.Since))
 }
 
 // slotJSON is the JSON form of a Slot.

@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import "github.com/walguard/walguard/policy"
 

@@ -1,4 +1,4 @@
-package lockcheck
+package filelock
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ func tryLock(f *os.File, off int64, exclusive bool) error {
 	}
 	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, lockOverlapped(off))
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
-		return errLockHeld
+		return ErrHeld
 	}
 	if err != nil {
 		return &os.PathError{Op: "lock", Path: f.Name(), Err: err}
@@ -29,20 +29,22 @@ func tryLock(f *os.File, off int64, exclusive bool) error {
 func unlock(f *os.File, off int64) error {
 	err := windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, lockOverlapped(off))
 	if err != nil && !errors.Is(err, windows.ERROR_NOT_LOCKED) {
-		return &os.PathError{Op: "unlock", Path: f.Name(), Err: err}
+		return &os.PathError{Op: "Unlock", Path: f.Name(), Err: err}
 	}
 	return nil
 }
 
-// testLock has no side-effect-free form on Windows: take the lock and
+// Test has no side-effect-free form on Windows: take the lock and
 // drop it at once. A byte we hold ourselves must not be tested this way.
 func testLock(f *os.File, off int64) (bool, error) {
-	switch err := tryLock(f, off, true); err {
+	switch err := TryLock(f, off, true); err {
 	case nil:
-		return false, unlock(f, off)
-	case errLockHeld:
+		return false, Unlock(f, off)
+	case ErrHeld:
 		return true, nil
 	default:
 		return false, err
 	}
 }
+
+const supported = true

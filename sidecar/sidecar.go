@@ -1,4 +1,4 @@
-package lockcheck
+package sidecar
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/walguard/walguard/internal/filelock"
 	"github.com/walguard/walguard/policy"
 )
 
@@ -107,7 +108,7 @@ func (s *Sidecar) fault(op string) error {
 // holds those bytes exclusively except a Windows reader testing them for
 // an instant, so the conflict is transient.
 func (s *Sidecar) heldErr(err error) error {
-	if err == errLockHeld {
+	if err == filelock.ErrHeld {
 		return fmt.Errorf("%s: %w", s.path, ErrBusy)
 	}
 	return err
@@ -121,8 +122,8 @@ func (s *Sidecar) LockAgreement(wait time.Duration) error {
 	}
 	deadline := time.Now().Add(wait)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		err := tryLock(s.f, AgreementByte, true)
-		if err != errLockHeld {
+		err := filelock.TryLock(s.f, AgreementByte, true)
+		if err != filelock.ErrHeld {
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -133,7 +134,7 @@ func (s *Sidecar) LockAgreement(wait time.Duration) error {
 }
 
 // UnlockAgreement releases the agreement byte.
-func (s *Sidecar) UnlockAgreement() error { return unlock(s.f, AgreementByte) }
+func (s *Sidecar) UnlockAgreement() error { return filelock.Unlock(s.f, AgreementByte) }
 
 // ReadRecord reads and verifies the record. A sidecar with no record yet
 // gives ErrNoRecord.
@@ -174,11 +175,11 @@ func (s *Sidecar) AcquireSlot() (int, error) {
 		return -1, err
 	}
 	for i := range MaxSlots {
-		switch err := tryLock(s.f, SlotByte(i), true); err {
+		switch err := filelock.TryLock(s.f, SlotByte(i), true); err {
 		case nil:
 			s.slot = i
 			return i, nil
-		case errLockHeld:
+		case filelock.ErrHeld:
 			continue
 		default:
 			return -1, err
@@ -211,12 +212,12 @@ func (s *Sidecar) HoldProtocol(p policy.Protocol) error {
 		return nil
 	}
 	if s.protocol != 0 {
-		if err := unlock(s.f, ProtocolByte(s.protocol)); err != nil {
+		if err := filelock.Unlock(s.f, ProtocolByte(s.protocol)); err != nil {
 			return err
 		}
 		s.protocol = 0
 	}
-	if err := tryLock(s.f, ProtocolByte(p), false); err != nil {
+	if err := filelock.TryLock(s.f, ProtocolByte(p), false); err != nil {
 		return s.heldErr(err)
 	}
 	s.protocol = p
@@ -232,7 +233,7 @@ func (s *Sidecar) HoldFamily(f policy.Family) error {
 	if err := s.ReleaseFamily(); err != nil {
 		return err
 	}
-	if err := tryLock(s.f, FamilyByte(f), false); err != nil {
+	if err := filelock.TryLock(s.f, FamilyByte(f), false); err != nil {
 		return s.heldErr(err)
 	}
 	s.family = f
@@ -244,7 +245,7 @@ func (s *Sidecar) ReleaseFamily() error {
 	if s.family == 0 {
 		return nil
 	}
-	if err := unlock(s.f, FamilyByte(s.family)); err != nil {
+	if err := filelock.Unlock(s.f, FamilyByte(s.family)); err != nil {
 		return err
 	}
 	s.family = 0
@@ -256,12 +257,12 @@ func (s *Sidecar) Family() policy.Family { return s.family }
 
 // OthersUseProtocol reports whether another open holds protocol p's byte.
 func (s *Sidecar) OthersUseProtocol(p policy.Protocol) (bool, error) {
-	return testLock(s.f, ProtocolByte(p))
+	return filelock.Test(s.f, ProtocolByte(p))
 }
 
 // OthersUseFamily reports whether another open holds family f's byte.
 func (s *Sidecar) OthersUseFamily(f policy.Family) (bool, error) {
-	return testLock(s.f, FamilyByte(f))
+	return filelock.Test(s.f, FamilyByte(f))
 }
 
 // Participants lists the other live participants: slots whose lock byte
@@ -290,7 +291,7 @@ func (s *Sidecar) ParticipantsWhere(keep func(Slot) bool) ([]Participant, error)
 		if err != nil || !keep(entry) {
 			continue
 		}
-		held, err := testLock(s.f, SlotByte(i))
+		held, err := filelock.Test(s.f, SlotByte(i))
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +314,7 @@ func participants(f *os.File, own int) ([]Participant, error) {
 		if i == own {
 			continue
 		}
-		held, err := testLock(f, SlotByte(i))
+		held, err := filelock.Test(f, SlotByte(i))
 		if err != nil {
 			return nil, err
 		}
@@ -358,18 +359,18 @@ func readSnapshot(path string) (Snapshot, error) {
 	}
 	snap.Record, snap.RecordErr = DecodeRecord(buf[:n])
 
-	if snap.AgreementHeld, err = testLock(f, AgreementByte); err != nil {
+	if snap.AgreementHeld, err = filelock.Test(f, AgreementByte); err != nil {
 		return snap, err
 	}
 	for p := range policy.Protocol(policy.NumProtocols) {
-		if held, err := testLock(f, ProtocolByte(p)); err != nil {
+		if held, err := filelock.Test(f, ProtocolByte(p)); err != nil {
 			return snap, err
 		} else if held {
 			snap.Protocols = append(snap.Protocols, p)
 		}
 	}
 	for _, fam := range []policy.Family{policy.FamilyRollback, policy.FamilyWAL} {
-		if held, err := testLock(f, FamilyByte(fam)); err != nil {
+		if held, err := filelock.Test(f, FamilyByte(fam)); err != nil {
 			return snap, err
 		} else if held {
 			snap.Families = append(snap.Families, fam)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package lockcheck
+package sidecar
 
 import (
 	"errors"

@@ -8,8 +8,10 @@ import (
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 
-	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
+
+	"github.com/walguard/walguard/errclass"
 )
 
 // mainFile is a main database opened as a participant. SQLite calls a
@@ -20,7 +22,7 @@ type mainFile struct {
 	g     *VFS
 	db    *dbState
 	name  string
-	side  *lockcheck.Sidecar
+	side  *sidecar.Sidecar
 	proto policy.Protocol
 	shm   vfs.SharedMemory // offered to SQLite; nil where WAL cannot work
 	lock  vfs.LockLevel
@@ -67,7 +69,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	m.side, err = lockcheck.OpenSidecar(path, lockcheck.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook})
+	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook})
 	if err != nil {
 		file.Close()
 		reason := policy.ReasonSidecarUnavailable
@@ -91,7 +93,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 // met before the transaction wrote anything, into a refusal SQLite sees as
 // SQLITE_BUSY; other errors pass as they are.
 func (g *VFS) transientFault(db *dbState, op string, err error) error {
-	if policy.Classify(err) != policy.ClassTransient || isBusy(err) {
+	if errclass.Classify(err) != policy.ClassTransient || isBusy(err) {
 		return err
 	}
 	return g.busy(db, &RefusalError{DB: db.path, Op: op, Reason: policy.ReasonTransientFault,
@@ -138,7 +140,7 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 
 // lockFault handles a failure to take SHARED that is not contention.
 func (m *mainFile) lockFault(err error) error {
-	if policy.Classify(err) == policy.ClassIncompatible {
+	if errclass.Classify(err) == policy.ClassIncompatible {
 		m.settleRollback("lock", err)
 	}
 	return m.g.transientFault(m.db, "lock", err)
@@ -165,7 +167,7 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	n, err := m.File.ReadAt(p, off)
-	if err != nil && n < len(p) && policy.Classify(err) == policy.ClassTransient {
+	if err != nil && n < len(p) && errclass.Classify(err) == policy.ClassTransient {
 		err = m.g.retry(err, func() error {
 			n, err = m.File.ReadAt(p, off)
 			return err

@@ -1,0 +1,11 @@
+//go:build !(linux || darwin || windows)
+
+package filelock
+
+import "os"
+
+func tryLock(*os.File, int64, bool) error    { return ErrUnsupported }
+func unlock(*os.File, int64) error           { return ErrUnsupported }
+func testLock(*os.File, int64) (bool, error) { return false, ErrUnsupported }
+
+const supported = false
