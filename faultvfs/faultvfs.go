@@ -9,6 +9,8 @@ import (
 
 	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/walguard/walguard/internal/forward"
 )
 
 // VFS wraps a base VFS and fails the calls its rules select. Create it with
@@ -178,7 +180,7 @@ func (v *VFS) wrap(file vfs.File, path string, kind Kind, flags vfs.OpenFlag, er
 	if err != nil || file == nil {
 		return file, flags, err
 	}
-	return &faultFile{File: file, vfs: v, path: path, kind: kind}, flags, nil
+	return &faultFile{File: forward.File{File: file}, vfs: v, path: path, kind: kind}, flags, nil
 }
 
 // Delete implements vfs.VFS; the file's kind comes from its name ([KindOfName]).

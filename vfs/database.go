@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
 
+	"github.com/walguard/walguard/internal/forward"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
 
@@ -18,7 +20,7 @@ import (
 // file from one connection at a time, so its fields need no lock; state
 // shared with other connections lives in db.
 type mainFile struct {
-	forward
+	forward.File
 	g     *VFS
 	db    *dbState
 	name  string
@@ -45,7 +47,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		return file, flags, nil
 	}
 
-	m := &mainFile{forward: forward{file}, g: g, db: g.db(path), name: path, proto: g.opts.Protocol}
+	m := &mainFile{File: forward.File{File: file}, g: g, db: g.db(path), name: path, proto: g.opts.Protocol}
 	if name.URIBoolean("nolock", false) {
 		m.proto = policy.ProtocolNoLock
 	}
@@ -58,7 +60,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		m.db.fs = fs
 		m.db.mu.Unlock()
 	})
-	m.shm = sharedMemoryOf(file)
+	m.shm = vfsutil.WrapSharedMemory(file)
 	if !m.db.fs.SharesMemory && g.pol.NetworkFS == policy.NetworkFSRollback {
 		// Without shared memory SQLite can only use WAL with
 		// locking_mode=EXCLUSIVE, which keeps the WAL-index private.
@@ -204,3 +206,12 @@ func (m *mainFile) WriteAt(p []byte, off int64) (int, error) {
 // filesystem cannot share it. SQLite calls this before every shared-memory
 // operation, so it only reads a field.
 func (m *mainFile) SharedMemory() vfs.SharedMemory { return m.shm }
+
+// The files of this package forward every optional capability
+// (internal/forward checks the list) and override only their gates.
+var (
+	_ vfs.FileSharedMemory = (*mainFile)(nil)
+	_ vfs.FilePragma       = (*mainFile)(nil)
+	_ forward.DBSetter     = (*mainFile)(nil)
+	_ forward.DBSetter     = (*journalFile)(nil)
+)

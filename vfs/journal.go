@@ -4,6 +4,7 @@ import (
 	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
 
+	"github.com/walguard/walguard/internal/forward"
 	"github.com/walguard/walguard/policy"
 
 	"github.com/walguard/walguard/errclass"
@@ -13,7 +14,7 @@ import (
 // last gate before a frame: they check, in memory, that the connection was
 // admitted to the family the file belongs to.
 type journalFile struct {
-	forward
+	forward.File
 	main   *mainFile
 	family policy.Family
 }
@@ -54,7 +55,7 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 		}
 		return nil, flags, g.transientFault(main.db, op, err)
 	}
-	return &journalFile{forward: forward{file}, main: main, family: family}, flags, nil
+	return &journalFile{File: forward.File{File: file}, main: main, family: family}, flags, nil
 }
 
 // WriteAt refuses a write from a connection not admitted to this file's

@@ -32,7 +32,7 @@ func (m *mainFile) Pragma(name, value string) (string, error) {
 			}
 		}
 	}
-	return m.forward.Pragma(name, value)
+	return m.File.Pragma(name, value)
 }
 
 // journalMode decides a journal_mode change. A refusal returns its
