@@ -31,8 +31,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("agreed:", st.Record.Family, st.Record.Mode, "because of the", st.Record.Reason)
-	fmt.Println("live participants:", len(st.Live), "using", st.Protocols, st.Families)
+	fmt.Println("agreed:", st.Sidecar.Record.Family, st.Sidecar.Record.Mode, "because of the", st.Sidecar.Record.Reason)
+	fmt.Println("live participants:", len(st.Sidecar.Participants), "using", st.Sidecar.Protocols, st.Sidecar.Families)
 	// Output:
 	// agreed: wal wal because of the journal_mode pragma
 	// live participants: 1 using [ofd] [wal]

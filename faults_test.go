@@ -116,8 +116,8 @@ func TestPersistentEIOIsBusyAndChangesNothing(t *testing.T) {
 	}
 	c.Close()
 	after, _ := g.Status(path)
-	if headerFamilyByte(t, path) != 2 || after.Record.Family != policy.FamilyWAL || after.Record.Generation != before.Record.Generation {
-		t.Fatalf("header %d, record %+v (was %+v): nothing may change", headerFamilyByte(t, path), after.Record, before.Record)
+	if headerFamilyByte(t, path) != 2 || after.Sidecar.Record.Family != policy.FamilyWAL || after.Sidecar.Record.Generation != before.Sidecar.Record.Generation {
+		t.Fatalf("header %d, record %+v (was %+v): nothing may change", headerFamilyByte(t, path), after.Sidecar.Record, before.Sidecar.Record)
 	}
 	if dbAfter, _ := os.ReadFile(path); !bytes.Equal(dbBefore, dbAfter) {
 		t.Fatal("the database file changed")
@@ -143,9 +143,9 @@ func TestDeterministicIncompatibilitySettlesRollback(t *testing.T) {
 	}
 	mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 	st, _ := g.Status(path)
-	if st.Record == nil || st.Record.Family != policy.FamilyRollback || st.Record.Reason != policy.ReasonIncompatible ||
-		!strings.Contains(st.Record.Detail, "no locks available") || g.Stats().Settled != 1 {
-		t.Fatalf("record %+v, want rollback settled by the ENOLCK", st.Record)
+	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonIncompatible ||
+		!strings.Contains(st.Sidecar.Record.Detail, "no locks available") || g.Stats().Settled != 1 {
+		t.Fatalf("record %+v, want rollback settled by the ENOLCK", st.Sidecar.Record)
 	}
 	c.Close()
 
@@ -164,8 +164,8 @@ func TestDeterministicIncompatibilitySettlesRollback(t *testing.T) {
 		t.Fatal("ENOLCK on a WAL database went unreported")
 	}
 	st, _ = g.Status(path)
-	if st.Record.Family != policy.FamilyWAL || g.Stats().Settled != 0 || headerFamilyByte(t, path) != 2 {
-		t.Fatalf("record %+v settled %d: a WAL database is never settled on rollback", st.Record, g.Stats().Settled)
+	if st.Sidecar.Record.Family != policy.FamilyWAL || g.Stats().Settled != 0 || headerFamilyByte(t, path) != 2 {
+		t.Fatalf("record %+v settled %d: a WAL database is never settled on rollback", st.Sidecar.Record, g.Stats().Settled)
 	}
 }
 

@@ -35,9 +35,9 @@ func TestNetworkFilesystemAgreesOnRollback(t *testing.T) {
 		t.Fatalf("journal_mode = %s, want delete", got)
 	}
 	st, _ := g.Status(path)
-	if st.Record == nil || st.Record.Family != policy.FamilyRollback || st.Record.Reason != policy.ReasonNetworkFS ||
-		!strings.Contains(st.Record.Detail, "nfs") || st.FileSystem != "nfs" {
-		t.Fatalf("record %+v fs %q, want rollback settled for nfs", st.Record, st.FileSystem)
+	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonNetworkFS ||
+		!strings.Contains(st.Sidecar.Record.Detail, "nfs") || st.FileSystem != "nfs" {
+		t.Fatalf("record %+v fs %q, want rollback settled for nfs", st.Sidecar.Record, st.FileSystem)
 	}
 
 	// A process on a filesystem it thinks is local still reads the settled

@@ -53,23 +53,30 @@ func TestNcrucesAPIEndToEnd(t *testing.T) {
 		t.Fatalf("sum = %s, want 3", got)
 	}
 
-	var st struct {
-		Record struct{ Family, Program string }
-		Live   []struct {
-			Info struct{ PID int }
+	var status struct {
+		Sidecar struct {
+			Schema       int
+			Record       struct{ Family, Program string }
+			Participants []struct {
+				Entry struct{ PID int }
+			}
+			Protocols []string
+			Families  []string
 		}
-		Protocols []string `json:"protocols_in_use"`
-		Families  []string `json:"families_in_use"`
 	}
 	raw := mustQuery(t, c, "PRAGMA walguard_status")
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+	if err := json.Unmarshal([]byte(raw), &status); err != nil {
 		t.Fatalf("walguard_status is not JSON: %v\n%s", err, raw)
+	}
+	st := status.Sidecar
+	if st.Schema != sidecar.StatusSchema {
+		t.Fatalf("schema %d, want %d", st.Schema, sidecar.StatusSchema)
 	}
 	if st.Record.Family != "wal" || st.Record.Program == "" {
 		t.Fatalf("record = %+v, want family wal and a setter", st.Record)
 	}
-	if len(st.Live) != 1 || st.Live[0].Info.PID != os.Getpid() {
-		t.Fatalf("live participants = %+v, want this process alone", st.Live)
+	if len(st.Participants) != 1 || st.Participants[0].Entry.PID != os.Getpid() {
+		t.Fatalf("live participants = %+v, want this process alone", st.Participants)
 	}
 	if fmt.Sprint(st.Protocols) != "["+wgvfs.BuildProtocol.String()+"]" || fmt.Sprint(st.Families) != "[wal]" {
 		t.Fatalf("protocols %v families %v, want [%s] [wal]", st.Protocols, st.Families, wgvfs.BuildProtocol)
@@ -189,8 +196,8 @@ func TestTemporaryAndReadOnlyFilesPassThrough(t *testing.T) {
 		t.Fatalf("pass-through count %d did not grow from %d", g.Stats().PassThrough, before)
 	}
 	st, _ := g.Status(path)
-	if len(st.Live) != 1 {
-		t.Fatalf("live participants %+v: the read-only connection must not join, the other must", st.Live)
+	if len(st.Sidecar.Participants) != 1 {
+		t.Fatalf("live participants %+v: the read-only connection must not join, the other must", st.Sidecar.Participants)
 	}
 }
 
@@ -248,8 +255,8 @@ func TestCorruptSidecarRebuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Record == nil || st.Record.Reason != policy.ReasonRebuilt || st.Record.Family != policy.FamilyWAL || g.Stats().RecordsRebuilt != 1 {
-		t.Fatalf("record %+v rebuilt %d; want rebuilt from the WAL header once", st.Record, g.Stats().RecordsRebuilt)
+	if st.Sidecar.Record == nil || st.Sidecar.Record.Reason != policy.ReasonRebuilt || st.Sidecar.Record.Family != policy.FamilyWAL || g.Stats().RecordsRebuilt != 1 {
+		t.Fatalf("record %+v rebuilt %d; want rebuilt from the WAL header once", st.Sidecar.Record, g.Stats().RecordsRebuilt)
 	}
 }
 
@@ -322,8 +329,8 @@ func TestDowngradeRefusedWhileAnotherProcessUsesWAL(t *testing.T) {
 		t.Fatal("header does not say rollback after the downgrade")
 	}
 	st, _ := g.Status(path)
-	if st.Record == nil || st.Record.Family != policy.FamilyRollback || st.Record.Reason != policy.ReasonPragma || st.Record.Mode != policy.ModeDelete {
-		t.Fatalf("record %+v, want rollback/delete set by the pragma", st.Record)
+	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonPragma || st.Sidecar.Record.Mode != policy.ModeDelete {
+		t.Fatalf("record %+v, want rollback/delete set by the pragma", st.Sidecar.Record)
 	}
 }
 
@@ -345,8 +352,8 @@ func TestKilledParticipantFreesItsSlot(t *testing.T) {
 		t.Fatalf("refusal %v, want nolock", r)
 	}
 	st, _ := g.Status(path)
-	if len(st.Live) != 1 || st.Live[0].Info == nil || int(st.Live[0].Info.PID) != nolock.Pid() {
-		t.Fatalf("live %+v, want the nolock child", st.Live)
+	if len(st.Sidecar.Participants) != 1 || st.Sidecar.Participants[0].Entry == nil || int(st.Sidecar.Participants[0].Entry.PID) != nolock.Pid() {
+		t.Fatalf("live %+v, want the nolock child", st.Sidecar.Participants)
 	}
 
 	nolock.Kill()
@@ -354,8 +361,8 @@ func TestKilledParticipantFreesItsSlot(t *testing.T) {
 		t.Fatalf("after the kill: %v, want to join at once", err)
 	}
 	st, _ = g.Status(path)
-	if len(st.Live) != 1 || int(st.Live[0].Info.PID) != os.Getpid() {
-		t.Fatalf("live %+v, want this process alone", st.Live)
+	if len(st.Sidecar.Participants) != 1 || int(st.Sidecar.Participants[0].Entry.PID) != os.Getpid() {
+		t.Fatalf("live %+v, want this process alone", st.Sidecar.Participants)
 	}
 }
 
@@ -452,8 +459,8 @@ func TestForeignFlipNoticed(t *testing.T) {
 		t.Fatalf("foreign flips %d after the CLI's downgrade, want 1", g.Stats().ForeignFlips)
 	}
 	st, _ := g.Status(path)
-	if st.Record.Family != policy.FamilyRollback || st.Record.Reason != policy.ReasonForeignFlip {
-		t.Fatalf("record %+v, want rollback adopted from a foreign flip", st.Record)
+	if st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonForeignFlip {
+		t.Fatalf("record %+v, want rollback adopted from a foreign flip", st.Sidecar.Record)
 	}
 
 	// Now a flip while this connection stays open, idle between transactions.

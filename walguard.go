@@ -14,34 +14,38 @@
 // A refused connection sees SQLITE_BUSY before it writes a byte; the reason
 // is in PRAGMA walguard_status, [Status] and the log ([SetLogger]).
 // [Register] adds a VFS under another name, over another base VFS, with
-// another policy. Package vfs holds the shim, lockcheck the sidecar record,
-// policy the decisions, faultvfs a fault-injection VFS for tests.
+// another policy. Package vfs holds the shim, sidecar the sidecar record,
+// lockcheck the inspector behind "walguard check", policy the decisions,
+// errclass the classification of errors, faultvfs a fault-injection VFS for
+// tests.
 package walguard
 
 import (
 	"log/slog"
 
-	"github.com/walguard/walguard/policy"
-	wgvfs "github.com/walguard/walguard/vfs"
-
 	"github.com/walguard/walguard/errclass"
+	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/vfs"
 )
 
 // VFSName is the name the default VFS is registered under.
 const VFSName = "walguard"
 
 // Default is the VFS registered as "walguard" when the package is imported.
-var Default = wgvfs.Register(VFSName, wgvfs.Options{})
+var Default = vfs.Register(VFSName, vfs.Options{})
+
+// VFS is walguard's guarded VFS; see vfs.VFS.
+type VFS = vfs.VFS
 
 // Options configure a VFS registered with Register.
-type Options = wgvfs.Options
+type Options = vfs.Options
 
 // RefusalError says why walguard refused an operation; see vfs.RefusalError.
-type RefusalError = wgvfs.RefusalError
+type RefusalError = vfs.RefusalError
 
 // Register registers a guarded VFS under name, so that
 // file:app.db?vfs=name uses it.
-func Register(name string, opts Options) *wgvfs.VFS { return wgvfs.Register(name, opts) }
+func Register(name string, opts Options) *VFS { return vfs.Register(name, opts) }
 
 // SetLogger sends the default VFS's refusals, foreign flips and settled
 // modes to l, one structured line each; nil discards (the default).
@@ -51,10 +55,10 @@ func SetLogger(l *slog.Logger) { Default.SetLogger(l) }
 // absolute path): the sidecar record, live participants, the last refusal
 // in this process, and counters. PRAGMA walguard_status returns the same
 // as JSON.
-func Status(dbPath string) (wgvfs.Status, error) { return Default.Status(dbPath) }
+func Status(dbPath string) (vfs.Status, error) { return Default.Status(dbPath) }
 
 // Stats returns the default VFS's counters.
-func Stats() wgvfs.Stats { return Default.Stats() }
+func Stats() vfs.Stats { return Default.Stats() }
 
 // Classify tells an application what retrying can do about an error it got
 // back from SQLite, walguard or the OS; see errclass.Classify.

@@ -2,7 +2,6 @@ package lockcheck
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"slices"
 
 	"github.com/walguard/walguard/internal/hostid"
-	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
 )
 
@@ -35,57 +33,16 @@ type Lock struct {
 	Blocked bool   `json:"blocked,omitempty"`
 }
 
-// A ParticipantInfo is a live participant slot in the sidecar.
-type ParticipantInfo struct {
-	Slot  int           `json:"slot"`
-	Entry *sidecar.Slot `json:"entry,omitempty"` // nil when the entry cannot be decoded
-	Error string        `json:"error,omitempty"` // why Entry is nil
-}
-
-// SidecarInfo is what the sidecar says, from ReadSnapshot.
-type SidecarInfo struct {
-	Path   string          `json:"path"`
-	Exists bool            `json:"exists"`
-	Record *sidecar.Record `json:"record,omitempty"` // nil when RecordErr is set
-	// RecordErr is DecodeRecord's error; errors.Is matches ErrNoRecord,
-	// ErrChecksum, ... It is not in the JSON form; RecordError is.
-	RecordErr     error             `json:"-"`
-	RecordError   string            `json:"record_error,omitempty"`
-	Error         string            `json:"error,omitempty"` // reading the sidecar failed
-	AgreementHeld bool              `json:"agreement_held"`
-	Protocols     []policy.Protocol `json:"protocols"` // protocol bytes someone holds
-	Families      []policy.Family   `json:"families"`  // family bytes someone holds
-	Participants  []ParticipantInfo `json:"participants"`
-}
-
-// MarshalJSON encodes protocols and families by name.
-func (s SidecarInfo) MarshalJSON() ([]byte, error) {
-	type plain SidecarInfo
-	protocols := make([]string, len(s.Protocols))
-	for i, p := range s.Protocols {
-		protocols[i] = p.String()
-	}
-	families := make([]string, len(s.Families))
-	for i, f := range s.Families {
-		families[i] = f.String()
-	}
-	return json.Marshal(struct {
-		plain
-		Protocols []string `json:"protocols"`
-		Families  []string `json:"families"`
-	}{plain(s), protocols, families})
-}
-
 // A Report is everything Inspect found about one database.
 type Report struct {
-	Path    string      `json:"path"`
-	Size    int64       `json:"size"`
-	Host    string      `json:"host"` // this host's identity, as walguard records it
-	Header  DBHeader    `json:"header"`
-	WAL     WALInfo     `json:"wal"`
-	SHM     SHMInfo     `json:"shm"`
-	Journal JournalInfo `json:"journal"`
-	Sidecar SidecarInfo `json:"sidecar"`
+	Path    string         `json:"path"`
+	Size    int64          `json:"size"`
+	Host    string         `json:"host"` // this host's identity, as walguard records it
+	Header  DBHeader       `json:"header"`
+	WAL     WALInfo        `json:"wal"`
+	SHM     SHMInfo        `json:"shm"`
+	Journal JournalInfo    `json:"journal"`
+	Sidecar sidecar.Status `json:"sidecar"` // the same object as PRAGMA walguard_status's
 	// LockTable names where Locks came from ("/proc/locks"); empty when
 	// there is none, and LockTableError says why.
 	LockTable      string   `json:"lock_table"`
@@ -202,38 +159,8 @@ func (r *Report) readHeader() error {
 }
 
 func (r *Report) readSidecar() {
-	snap, err := sidecar.ReadSnapshot(r.Path)
-	s := SidecarInfo{
-		Path:          snap.Path,
-		Exists:        snap.Exists,
-		RecordErr:     snap.RecordErr,
-		AgreementHeld: snap.AgreementHeld,
-		Protocols:     snap.Protocols,
-		Families:      snap.Families,
-		Participants:  []ParticipantInfo{},
-	}
-	if err != nil {
-		s.Error = err.Error()
-	}
-	if snap.Exists && snap.RecordErr == nil {
-		rec := snap.Record
-		s.Record = &rec
-	}
-	if snap.RecordErr != nil && snap.Exists {
-		s.RecordError = snap.RecordErr.Error()
-	}
-	for _, p := range snap.Participants {
-		pi := ParticipantInfo{Slot: p.Index}
-		if p.SlotErr != nil {
-			pi.Error = p.SlotErr.Error()
-		} else {
-			entry := p.Slot
-			pi.Entry = &entry
-		}
-		s.Participants = append(s.Participants, pi)
-	}
-	r.Sidecar = s
-	if s.AgreementHeld {
+	r.Sidecar, _ = sidecar.ReadStatus(r.Path) // an error is in Sidecar.Error
+	if r.Sidecar.AgreementHeld {
 		r.note("sidecar: the agreement byte is held: a participant is joining or changing the record right now; run check again if a hazard is reported")
 	}
 }

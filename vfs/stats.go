@@ -61,28 +61,20 @@ func (g *VFS) Stats() Stats {
 	return s
 }
 
-// Status is what walguard knows of one database: the sidecar as it is now,
-// this process's last refusal for it, and this VFS's counters.
+// Status is what walguard knows of one database: the sidecar as it is
+// now, this process's last refusal for it, and this VFS's counters.
+// PRAGMA walguard_status answers it as JSON (docs/status.md); its
+// "sidecar" object is the one "walguard check -json" prints.
 type Status struct {
-	DB          string              `json:"db"`
-	Sidecar     string              `json:"sidecar"`
-	Record      *sidecar.Record     `json:"record,omitempty"`
-	RecordError string              `json:"record_error,omitempty"`
-	Live        []participantStatus `json:"live"`
-	Protocols   []string            `json:"protocols_in_use"`
-	Families    []string            `json:"families_in_use"`
-	FileSystem  string              `json:"filesystem,omitempty"`
-	LastRefusal *refusalStatus      `json:"last_refusal,omitempty"`
-	Stats       Stats               `json:"stats"`
+	DB          string         `json:"db"`
+	Sidecar     sidecar.Status `json:"sidecar"`
+	FileSystem  string         `json:"filesystem,omitempty"` // as detected at the first open in this process
+	LastRefusal *RefusalStatus `json:"last_refusal,omitempty"`
+	Stats       Stats          `json:"stats"`
 }
 
-type participantStatus struct {
-	Slot int           `json:"slot"`
-	Info *sidecar.Slot `json:"info,omitempty"`
-	Err  string        `json:"error,omitempty"`
-}
-
-type refusalStatus struct {
+// A RefusalStatus is a refusal as Status shows it.
+type RefusalStatus struct {
 	Op        string `json:"op"`
 	Reason    string `json:"reason"`
 	Class     string `json:"class"`
@@ -91,38 +83,15 @@ type refusalStatus struct {
 }
 
 // Status reports the sidecar and this process's view of the database at
-// dbPath (as SQLite names it: an absolute path). It takes no lock.
+// dbPath (as SQLite names it: an absolute path). It takes no lock. An
+// error reading the sidecar is returned, and also kept in Sidecar.Error.
 func (g *VFS) Status(dbPath string) (Status, error) {
-	st := Status{DB: dbPath, Stats: g.Stats(), Live: []participantStatus{}}
-	snap, err := sidecar.ReadSnapshot(dbPath)
-	st.Sidecar = snap.Path
-	if err != nil {
-		return st, err
-	}
-	if snap.RecordErr == nil {
-		st.Record = &snap.Record
-	} else if snap.Exists {
-		st.RecordError = snap.RecordErr.Error()
-	}
-	for _, p := range snap.Participants {
-		ps := participantStatus{Slot: p.Index}
-		if p.SlotErr == nil {
-			ps.Info = &p.Slot
-		} else {
-			ps.Err = p.SlotErr.Error()
-		}
-		st.Live = append(st.Live, ps)
-	}
-	for _, p := range snap.Protocols {
-		st.Protocols = append(st.Protocols, p.String())
-	}
-	for _, f := range snap.Families {
-		st.Families = append(st.Families, f.String())
-	}
+	side, err := sidecar.ReadStatus(dbPath)
+	st := Status{DB: dbPath, Sidecar: side, Stats: g.Stats()}
 	if db := g.lookup(dbPath); db != nil {
 		db.mu.Lock()
 		if e := db.lastRefusal; e != nil {
-			st.LastRefusal = &refusalStatus{
+			st.LastRefusal = &RefusalStatus{
 				Op: e.Op, Reason: e.Reason.String(), Class: e.WalguardClass().String(),
 				Retryable: e.Retryable(), Message: e.Error(),
 			}
@@ -130,7 +99,7 @@ func (g *VFS) Status(dbPath string) (Status, error) {
 		st.FileSystem = db.fs.Type
 		db.mu.Unlock()
 	}
-	return st, nil
+	return st, err
 }
 
 // LastRefusal returns this process's most recent refusal for the database

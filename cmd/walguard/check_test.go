@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/vfs"
 
+	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/sidecar"
+	wgvfs "github.com/walguard/walguard/vfs"
 )
 
 // newDB creates a database in a fresh directory and runs sql on it. With
@@ -117,5 +121,52 @@ func TestCheckUsage(t *testing.T) {
 					code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+// The "sidecar" object of check -json is the one PRAGMA walguard_status
+// answers: one type (sidecar.Status), one builder, one schema version.
+func TestCheckSidecarMatchesStatusPragma(t *testing.T) {
+	const name = "walguard-check-status"
+	wgvfs.Register(name, wgvfs.Options{})
+	t.Cleanup(func() { vfs.Unregister(name) })
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "app.db")
+	first := sqltest.Open(t, "file:"+path+"?vfs="+name)
+	sqltest.Exec(t, first, "PRAGMA journal_mode=wal; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	second := sqltest.Open(t, "file:"+path+"?vfs="+name)
+	sqltest.Exec(t, second, "INSERT INTO t VALUES(2)")
+
+	var pragma struct{ Sidecar json.RawMessage }
+	if err := json.Unmarshal([]byte(sqltest.Query(t, second, "PRAGMA walguard_status")), &pragma); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("check", "-json", path)
+	if code != exitOK {
+		t.Fatalf("check -json: exit %d: %s%s", code, stderr, stdout)
+	}
+	var check struct{ Sidecar json.RawMessage }
+	if err := json.Unmarshal([]byte(stdout), &check); err != nil {
+		t.Fatal(err)
+	}
+
+	var fromPragma, fromCheck map[string]any
+	if err := json.Unmarshal(pragma.Sidecar, &fromPragma); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(check.Sidecar, &fromCheck); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromPragma, fromCheck) {
+		t.Fatalf("the sidecar objects differ:\npragma: %s\ncheck:  %s", pragma.Sidecar, check.Sidecar)
+	}
+	if fromCheck["schema"] != float64(sidecar.StatusSchema) {
+		t.Fatalf("schema = %v, want %d", fromCheck["schema"], sidecar.StatusSchema)
+	}
+	if parts, _ := fromCheck["participants"].([]any); len(parts) != 2 {
+		t.Fatalf("participants %v, want the two connections", fromCheck["participants"])
 	}
 }
