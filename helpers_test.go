@@ -8,6 +8,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/walguard/walguard/internal/sqlrow"
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 )
@@ -50,7 +51,7 @@ func openConn(t testing.TB, dsn string) *sqlite3.Conn {
 // The SQL helpers every test here uses, under their short local names.
 var (
 	mustExec  = sqltest.Exec
-	queryText = sqltest.QueryText
+	queryText = sqlrow.Text
 	mustQuery = sqltest.Query
 )
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	_ "github.com/walguard/walguard" // registers the VFS "walguard"
+	"github.com/walguard/walguard/internal/sqlrow"
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 )
@@ -155,7 +156,7 @@ func newDB(tb testing.TB, vfsName string, j journal, rows int) (string, *sqlite3
 // setJournal sets the journal mode and checks SQLite's answer: a refused
 // switch is not an error to SQLite, it just answers the old mode.
 func setJournal(c *sqlite3.Conn, mode string) error {
-	got, err := sqltest.QueryText(c, "PRAGMA journal_mode="+mode)
+	got, err := sqlrow.Text(c, "PRAGMA journal_mode="+mode)
 	if err != nil {
 		return fmt.Errorf("journal_mode=%s: %w", mode, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/walguard/walguard/internal/sqltest"
+	"github.com/walguard/walguard/internal/sqlrow"
 	"github.com/walguard/walguard/internal/testproc"
 )
 
@@ -128,7 +128,7 @@ func runWriter() error {
 	}
 	defer c.Close()
 	// Opens the WAL and joins it: setup, not part of a transaction's cost.
-	if mode, err := sqltest.QueryText(c, "PRAGMA journal_mode"); err != nil || mode != walNormal.mode {
+	if mode, err := sqlrow.Text(c, "PRAGMA journal_mode"); err != nil || mode != walNormal.mode {
 		return fmt.Errorf("journal_mode %q, %v; want %s", mode, err, walNormal.mode)
 	}
 	ins, _, err := c.Prepare(insertSQL)

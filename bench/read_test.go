@@ -6,7 +6,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard/internal/sqltest"
+	"github.com/walguard/walguard/internal/sqlrow"
 )
 
 // readRows is the size of the table point reads choose from: about 300
@@ -28,10 +28,10 @@ func pointRead(sel *sqlite3.Stmt, id int64) error {
 		if err := sel.Err(); err != nil {
 			return err
 		}
-		return sqltest.ErrNoRow
+		return sqlrow.ErrNoRow
 	}
 	if sel.ColumnInt64(0) != id {
-		return sqltest.ErrNoRow
+		return sqlrow.ErrNoRow
 	}
 	return sel.Reset()
 }

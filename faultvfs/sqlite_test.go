@@ -10,6 +10,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/internal/sqlrow"
 	"github.com/walguard/walguard/internal/sqltest"
 )
 
@@ -26,7 +27,7 @@ func runSQL(name, sql string) error {
 	if err := c.Exec(sql); err != nil {
 		return err
 	}
-	_, err = sqltest.QueryText(c, "SELECT count(*) FROM t")
+	_, err = sqlrow.Text(c, "SELECT count(*) FROM t")
 	return err
 }
 
@@ -171,7 +172,7 @@ func TestWALOpenFailure(t *testing.T) {
 		if got := sqltest.Query(t, c, "PRAGMA journal_mode=WAL"); got != "wal" {
 			t.Fatalf("PRAGMA journal_mode=WAL = %q, want wal (the WAL opens later)", got)
 		}
-		if _, err := sqltest.QueryText(c, "SELECT x FROM t"); !errors.Is(err, sqlite3.CANTOPEN) {
+		if _, err := sqlrow.Text(c, "SELECT x FROM t"); !errors.Is(err, sqlite3.CANTOPEN) {
 			t.Fatalf("first statement in WAL: %v, want CANTOPEN", err)
 		}
 		if got := sqltest.Query(t, c, "PRAGMA journal_mode"); got != "delete" {

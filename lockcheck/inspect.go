@@ -137,6 +137,24 @@ func openReadOnly(path string) (*os.File, int64, error) {
 	return f, fi.Size(), nil
 }
 
+// readSideFile opens the optional file at path read-only (never creating
+// it), records that it exists and its size, and hands its first n bytes to
+// parse. A missing file is no error, and parse is not called.
+func readSideFile(path string, n int, exists *bool, size *int64, parse func(r io.ReaderAt, head []byte) error) error {
+	f, sz, err := openReadOnly(path)
+	if f == nil {
+		return err
+	}
+	defer f.Close()
+	*exists, *size = true, sz
+	b := make([]byte, n)
+	m, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return parse(f, b[:m])
+}
+
 func (r *Report) readHeader() error {
 	f, size, err := openReadOnly(r.Path)
 	if err != nil {

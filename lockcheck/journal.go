@@ -2,7 +2,6 @@ package lockcheck
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 )
 
@@ -49,19 +48,11 @@ type JournalInfo struct {
 // locks.
 func readJournal(path string) (JournalInfo, error) {
 	info := JournalInfo{Path: path}
-	f, size, err := openReadOnly(path)
-	if f == nil {
-		return info, err
-	}
-	defer f.Close()
-	info.Exists, info.Size = true, size
-	var b [journalHeaderSize]byte
-	n, err := f.ReadAt(b[:], 0)
-	if err != nil && err != io.EOF {
-		return info, fmt.Errorf("read %s: %w", path, err)
-	}
-	parseJournalHeader(&info, b[:n])
-	return info, nil
+	err := readSideFile(path, journalHeaderSize, &info.Exists, &info.Size, func(_ io.ReaderAt, head []byte) error {
+		parseJournalHeader(&info, head)
+		return nil
+	})
+	return info, err
 }
 
 // parseJournalHeader fills the header fields of info from the journal's

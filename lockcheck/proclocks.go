@@ -225,11 +225,6 @@ func byteRange(start, end int64) string {
 	return strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end, 10)
 }
 
-// covers reports whether the lock's range includes byte off.
-func (l ProcLock) covers(off int64) bool {
-	return l.Start <= off && (l.End < 0 || off <= l.End)
-}
-
 // fileID identifies a file as /proc/locks does: device and inode.
 type fileID struct {
 	Major, Minor uint32

@@ -112,22 +112,14 @@ type SHMInfo struct {
 // locks or writes the file.
 func readSHM(path string) (SHMInfo, error) {
 	info := SHMInfo{Path: path}
-	f, size, err := openReadOnly(path)
-	if f == nil {
-		return info, err
-	}
-	defer f.Close()
-	info.Exists, info.Size = true, size
-	var b [SHMHeaderSize]byte
-	n, err := f.ReadAt(b[:], 0)
-	if err != nil && err != io.EOF {
-		return info, fmt.Errorf("read %s: %w", path, err)
-	}
-	h, err := ParseSHMHeader(b[:n])
-	if err != nil {
-		info.HeaderError = err.Error()
-		return info, nil
-	}
-	info.Header = &h
-	return info, nil
+	err := readSideFile(path, SHMHeaderSize, &info.Exists, &info.Size, func(_ io.ReaderAt, head []byte) error {
+		h, err := ParseSHMHeader(head)
+		if err != nil {
+			info.HeaderError = err.Error()
+			return nil
+		}
+		info.Header = &h
+		return nil
+	})
+	return info, err
 }

@@ -121,38 +121,31 @@ type WALInfo struct {
 // It never writes and reads each frame once.
 func readWAL(path string) (WALInfo, error) {
 	info := WALInfo{Path: path, Checkpoint: CheckpointNoWAL}
-	f, size, err := openReadOnly(path)
-	if f == nil {
-		return info, err
-	}
-	defer f.Close()
-	info.Exists, info.Size, info.Checkpoint = true, size, CheckpointEmpty
-	var hb [WALHeaderSize]byte
-	n, err := f.ReadAt(hb[:], 0)
-	if err != nil && err != io.EOF {
-		return info, fmt.Errorf("read %s: %w", path, err)
-	}
-	if n == 0 {
-		return info, nil // an empty WAL, as SQLite leaves after a reset
-	}
-	h, err := ParseWALHeader(hb[:n])
-	if err != nil {
-		info.HeaderError = err.Error()
-		return info, nil
-	}
-	info.Header = &h
-	frameSize := int64(walFrameHeaderSize) + int64(h.PageSize)
-	if size > WALHeaderSize {
-		info.Frames = (size - WALHeaderSize) / frameSize
-	}
-	if !h.ChecksumOK {
-		return info, nil
-	}
-	info.ValidFrames, info.CommittedFrames, err = scanFrames(f, h, info.Frames)
-	if err != nil {
-		return info, fmt.Errorf("read %s: %w", path, err)
-	}
-	return info, nil
+	err := readSideFile(path, WALHeaderSize, &info.Exists, &info.Size, func(r io.ReaderAt, head []byte) error {
+		info.Checkpoint = CheckpointEmpty
+		if len(head) == 0 {
+			return nil // an empty WAL, as SQLite leaves after a reset
+		}
+		h, err := ParseWALHeader(head)
+		if err != nil {
+			info.HeaderError = err.Error()
+			return nil
+		}
+		info.Header = &h
+		frameSize := int64(walFrameHeaderSize) + int64(h.PageSize)
+		if info.Size > WALHeaderSize {
+			info.Frames = (info.Size - WALHeaderSize) / frameSize
+		}
+		if !h.ChecksumOK {
+			return nil
+		}
+		info.ValidFrames, info.CommittedFrames, err = scanFrames(r, h, info.Frames)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		return nil
+	})
+	return info, err
 }
 
 // scanFrames follows the chain of frames as WAL recovery does: a frame is

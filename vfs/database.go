@@ -127,7 +127,7 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 	if lock == vfs.LOCK_SHARED {
 		// Taking SHARED precedes any write: transient faults are retried,
 		// then reported as BUSY.
-		err = m.g.retry(m.File.Lock(lock), func() error { return m.File.Lock(lock) })
+		_, err = retried(m.g, func() (struct{}, error) { return struct{}{}, m.File.Lock(lock) })
 		if err != nil && !isBusy(err) {
 			err = m.lockFault(err)
 		}
@@ -168,16 +168,10 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := m.File.ReadAt(p, off)
-	if err != nil && n < len(p) && errclass.Classify(err) == policy.ClassTransient {
-		err = m.g.retry(err, func() error {
-			n, err = m.File.ReadAt(p, off)
-			return err
-		})
-		if err != nil && off == 0 && m.lock <= vfs.LOCK_SHARED {
-			// The header, read before this transaction wrote anything.
-			return n, m.g.transientFault(m.db, "read header", err)
-		}
+	n, err := retried(m.g, func() (int, error) { return m.File.ReadAt(p, off) })
+	if err != nil && off == 0 && m.lock <= vfs.LOCK_SHARED && errclass.Classify(err) == policy.ClassTransient {
+		// The header, read before this transaction wrote anything.
+		return n, m.g.transientFault(m.db, "read header", err)
 	}
 	if off == 0 && n >= 20 {
 		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {

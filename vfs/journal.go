@@ -73,15 +73,9 @@ func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
 // ReadAt forwards, retrying transient faults; a WAL header read that
 // still fails before the transaction wrote anything is reported as BUSY.
 func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
-	n, err := j.File.ReadAt(p, off)
-	if err != nil && n < len(p) && errclass.Classify(err) == policy.ClassTransient {
-		err = j.main.g.retry(err, func() error {
-			n, err = j.File.ReadAt(p, off)
-			return err
-		})
-		if err != nil && off == 0 && j.family == policy.FamilyWAL && j.main.lock <= vfs.LOCK_SHARED {
-			return n, j.main.g.transientFault(j.main.db, "read -wal header", err)
-		}
+	n, err := retried(j.main.g, func() (int, error) { return j.File.ReadAt(p, off) })
+	if err != nil && off == 0 && j.family == policy.FamilyWAL && j.main.lock <= vfs.LOCK_SHARED {
+		return n, j.main.g.transientFault(j.main.db, "read -wal header", err)
 	}
 	return n, err
 }

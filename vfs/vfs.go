@@ -104,15 +104,8 @@ func (g *VFS) FullPathname(name string) (string, error) { return g.base.FullPath
 func (g *VFS) Delete(name string, syncDir bool) error { return g.base.Delete(name, syncDir) }
 
 // Access forwards to the base VFS, retrying transient faults.
-func (g *VFS) Access(name string, flags vfs.AccessFlag) (ok bool, err error) {
-	// SQLite asks before every rollback-mode read transaction: no closure
-	// on the path that succeeds.
-	ok, err = g.base.Access(name, flags)
-	err = g.retry(err, func() error {
-		ok, err = g.base.Access(name, flags)
-		return err
-	})
-	return ok, err
+func (g *VFS) Access(name string, flags vfs.AccessFlag) (bool, error) {
+	return retried(g, func() (bool, error) { return g.base.Access(name, flags) })
 }
 
 // Open is called by SQLite only for files without a name.
@@ -141,37 +134,40 @@ func (g *VFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vf
 }
 
 // openBase opens a file on the base VFS, retrying transient faults.
-func (g *VFS) openBase(name *vfs.Filename, flags vfs.OpenFlag) (file vfs.File, out vfs.OpenFlag, err error) {
-	file, out, err = vfsutil.WrapOpenFilename(g.base, name, flags)
-	err = g.retry(err, func() error {
-		file, out, err = vfsutil.WrapOpenFilename(g.base, name, flags)
-		return err
+func (g *VFS) openBase(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
+	type opened struct {
+		file  vfs.File
+		flags vfs.OpenFlag
+	}
+	o, err := retried(g, func() (opened, error) {
+		file, flags, err := vfsutil.WrapOpenFilename(g.base, name, flags)
+		return opened{file, flags}, err
 	})
-	return file, out, err
+	return o.file, o.flags, err
 }
 
-// retry takes the error of a first attempt and runs op again until it
-// succeeds, fails with an error that is not transient, or the policy's
-// budget runs out; it returns the last error. A first attempt that
-// succeeded costs nothing more. SQLITE_BUSY is returned at once: waiting
-// on locks is the busy handler's job.
-func (g *VFS) retry(err error, op func() error) error {
+// retried runs op, and runs it again while it fails with a transient
+// fault and the policy's budget allows; it returns the last result. A
+// first attempt that succeeds costs nothing more. SQLITE_BUSY is returned
+// at once: waiting on locks is the busy handler's job.
+func retried[T any](g *VFS, op func() (T, error)) (T, error) {
+	v, err := op()
 	if err == nil || isBusy(err) {
-		return err
+		return v, err
 	}
 	for attempt := 1; g.pol.Retry.Allows(attempt); attempt++ {
 		if errclass.Classify(err) != policy.ClassTransient {
-			return err
+			return v, err
 		}
 		g.stats.retries.Add(1)
 		time.Sleep(g.pol.Retry.Delay(attempt, rand.Float64()))
-		if err = op(); err == nil {
+		if v, err = op(); err == nil {
 			g.stats.recovered.Add(1)
-			return nil
+			return v, nil
 		}
 		if isBusy(err) {
-			return err
+			return v, err
 		}
 	}
-	return err
+	return v, err
 }

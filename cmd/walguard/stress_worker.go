@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/internal/sqlrow"
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
@@ -186,18 +186,8 @@ func journalMode(conn *sqlite3.Conn, mode string) (string, error) {
 	if mode != "" {
 		sql += "=" + mode
 	}
-	stmt, _, err := conn.Prepare(sql)
-	if err != nil {
-		return "", err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		if err := stmt.Err(); err != nil {
-			return "", err
-		}
-		return "", errors.New("no journal mode returned")
-	}
-	return strings.ToLower(stmt.ColumnText(0)), stmt.Err()
+	got, err := sqlrow.Text(conn, sql)
+	return strings.ToLower(got), err
 }
 
 func (w *stressWorker) step(conn *sqlite3.Conn) {

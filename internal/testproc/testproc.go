@@ -51,7 +51,6 @@ type Child struct {
 	stdin io.WriteCloser
 	lines chan string
 	done  chan error
-	err   error
 	all   []string
 }
 

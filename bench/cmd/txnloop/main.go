@@ -19,6 +19,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	_ "github.com/walguard/walguard" // registers the VFS "walguard"
+	"github.com/walguard/walguard/internal/sqlrow"
 )
 
 func main() {
@@ -74,7 +75,7 @@ func run(vfsName, mode string, n int, dir string) error {
 	if err := ins.Close(); err != nil {
 		return err
 	}
-	got, err := journalMode(c)
+	got, err := sqlrow.Text(c, "PRAGMA journal_mode")
 	if err != nil {
 		return err
 	}
@@ -82,16 +83,4 @@ func run(vfsName, mode string, n int, dir string) error {
 		return fmt.Errorf("journal_mode is %q, want %q", got, mode)
 	}
 	return c.Close()
-}
-
-func journalMode(c *sqlite3.Conn) (string, error) {
-	stmt, _, err := c.Prepare("PRAGMA journal_mode")
-	if err != nil {
-		return "", err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		return "", fmt.Errorf("PRAGMA journal_mode: no row: %w", stmt.Err())
-	}
-	return stmt.ColumnText(0), nil
 }

@@ -1,4 +1,4 @@
-package sqltest_test
+package sqlrow_test
 
 import (
 	"errors"
@@ -6,10 +6,10 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard/internal/sqltest"
+	"github.com/walguard/walguard/internal/sqlrow"
 )
 
-func ExampleQueryText() {
+func ExampleText() {
 	c, err := sqlite3.Open(":memory:")
 	if err != nil {
 		fmt.Println(err)
@@ -17,10 +17,10 @@ func ExampleQueryText() {
 	}
 	defer c.Close()
 
-	v, err := sqltest.QueryText(c, "SELECT 'hello'")
+	v, err := sqlrow.Text(c, "SELECT 'hello'")
 	fmt.Println(v, err)
-	_, err = sqltest.QueryText(c, "SELECT 1 WHERE 0")
-	fmt.Println(errors.Is(err, sqltest.ErrNoRow), err)
+	_, err = sqlrow.Text(c, "SELECT 1 WHERE 0")
+	fmt.Println(errors.Is(err, sqlrow.ErrNoRow), err)
 	// Output:
 	// hello <nil>
 	// true SELECT 1 WHERE 0: no row
