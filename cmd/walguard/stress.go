@@ -10,11 +10,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -52,18 +55,27 @@ Flags:
   -guard on|off      open through walguard (on) or the plain os VFS (off)
   -fault-rate P      probability of each injected EIO (default 0.02)
   -fallback-rate P   share of workers running the naive fallback (default 0.25)
+  -delete-rate P     probability per operation that a worker tries
+                     journal_mode=DELETE outright (default 0.01)
   -flock-workers N   of the workers, N run a -tags sqlite3_flock build of
-                     walguard (mixed locking protocols; needs the go tool)
+                     this walguard (mixed locking protocols), built from the
+                     source it was compiled from, or by version for a
+                     released one; needs the go tool
   -kill-interval D   mean time between SIGKILLs of a random worker
                      (default 3s; 0 disables)
-  -keep              keep the database directory (kept anyway on failure)
+  -keep              keep the database directory (kept anyway when unsafe)
   -json              print the report as JSON
+
+An interrupt (Ctrl-C) or SIGTERM stops the workers early; the report of
+the run so far is printed, with its verdict, and the directory is removed
+as after a full run.
 
 Exit codes:
   0  integrity ok and every acknowledged write present (and, with the
      guard on, no family overlap)
   1  corruption, a lost acknowledged write, or (guard on) a family overlap
-  2  a usage error, or the run could not be set up
+  2  a usage error, or the run could not be set up (nothing is left behind)
+  3  interrupted, and nothing unsafe found so far
 `
 
 // stressOptions are the parsed flags of "walguard stress".
@@ -89,9 +101,6 @@ var stressWorkerCommand = func() (string, []string, error) {
 	return exe, []string{"stress"}, err
 }
 
-// stressGoTool is the go command used to build -flock-workers.
-var stressGoTool = "go"
-
 // runStress is "walguard stress"; it is also the worker when
 // stressWorkerEnv is set.
 func runStress(args []string, stdout, stderr io.Writer) int {
@@ -102,7 +111,10 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	report, err := stress(opts, stdout, stderr)
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(interrupt)
+	report, err := stress(opts, interrupt, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "walguard stress: %v\n", err)
 		return exitUsage
@@ -196,7 +208,8 @@ type stressRun struct {
 	runs     familyRuns            // +checklocks:mu
 	families map[string]int        // +checklocks:mu
 	errs     []string              // +checklocks:mu
-	next     int64                 // next worker index
+	next     int64                 // +checklocks:mu; the last worker index given out
+	alive    atomic.Int64          // workers started and not yet exited
 }
 
 // stressChild is one running worker process.
@@ -207,37 +220,49 @@ type stressChild struct {
 	done  chan struct{} // closed when its stdout is drained and it has exited
 }
 
-func stress(o stressOptions, stdout, stderr io.Writer) (*stressReport, error) {
-	dir, err := os.MkdirTemp(o.dir, "walguard-stress-")
+// stress runs the torture test. A signal on interrupt stops it early: the
+// workers are stopped and the report covers the run so far. The temporary
+// directory is removed unless -keep, or the run was unsafe; a run that
+// could not be set up leaves nothing.
+func stress(o stressOptions, interrupt <-chan os.Signal, stdout, stderr io.Writer) (*stressReport, error) {
+	made, err := os.MkdirTemp(o.dir, "walguard-stress-")
 	if err != nil {
-		return nil, fmt.Errorf("create database directory: %w", err)
+		return nil, fmt.Errorf("create the database directory: %w", err)
 	}
-	if dir, err = filepath.EvalSymlinks(dir); err != nil {
-		return nil, fmt.Errorf("create database directory: %w", err)
+	dir, err := filepath.EvalSymlinks(made)
+	if err != nil {
+		os.RemoveAll(made)
+		return nil, fmt.Errorf("create the database directory: %w", err)
 	}
 	r := &stressRun{opts: o, db: filepath.Join(dir, "stress.db"),
 		rng:   rand.New(rand.NewPCG(uint64(o.seed), 0x5eed)),
 		acked: map[int64]struct{}{}, stats: map[int64]workerStats{}, families: map[string]int{}}
-	report, err := r.run(stdout, stderr)
+	report, err := r.run(interrupt, stdout, stderr)
+	if err != nil && !o.keep {
+		if rmErr := os.RemoveAll(made); rmErr != nil {
+			return nil, fmt.Errorf("%w (and removing %s failed: %v)", err, made, rmErr)
+		}
+		return nil, err
+	}
 	if err != nil || !report.Safe || o.keep {
 		if report != nil {
 			report.Kept = true
 		}
 		return report, err
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("remove database directory: %w", err)
+	if err := os.RemoveAll(made); err != nil {
+		return nil, fmt.Errorf("remove the database directory %s: %w", made, err)
 	}
 	return report, nil
 }
 
-func (r *stressRun) run(stdout, stderr io.Writer) (*stressReport, error) {
+func (r *stressRun) run(interrupt <-chan os.Signal, stdout, stderr io.Writer) (*stressReport, error) {
 	var err error
 	if r.exe, r.args, err = stressWorkerCommand(); err != nil {
-		return nil, fmt.Errorf("find worker executable: %w", err)
+		return nil, fmt.Errorf("find the worker executable: %w", err)
 	}
 	if r.opts.flockWorkers > 0 {
-		if err := r.buildFlock(); err != nil {
+		if r.flockBin, err = buildFlock(filepath.Dir(r.db)); err != nil {
 			return nil, err
 		}
 	}
@@ -252,13 +277,25 @@ func (r *stressRun) run(stdout, stderr io.Writer) (*stressReport, error) {
 			return nil, err
 		}
 	}
+	fmt.Fprintf(stderr, "walguard stress: %d workers for %s on %s (interrupt to stop early and report)\n",
+		r.opts.workers, r.opts.duration, r.db)
 	kills := 0
 	started := time.Now()
 	deadline := started.Add(r.opts.duration)
 	nextKill := r.nextKill(started)
 	progress := newStressProgress(stdout, r.opts.json)
 	tick := time.NewTicker(100 * time.Millisecond)
-	for now := range tick.C {
+	defer tick.Stop()
+	interrupted := ""
+loop:
+	for {
+		var now time.Time
+		select {
+		case sig := <-interrupt:
+			interrupted = sig.String()
+			break loop
+		case now = <-tick.C:
+		}
 		if !now.Before(deadline) {
 			break
 		}
@@ -269,7 +306,6 @@ func (r *stressRun) run(stdout, stderr io.Writer) (*stressReport, error) {
 			<-c.done
 			kills++
 			if children[slot], err = r.start(slot); err != nil {
-				tick.Stop()
 				r.stopAll(children)
 				return nil, err
 			}
@@ -277,11 +313,15 @@ func (r *stressRun) run(stdout, stderr io.Writer) (*stressReport, error) {
 		}
 		progress.update(now.Sub(started), r.snapshot(kills))
 	}
-	tick.Stop()
+	elapsed := time.Since(started)
 	progress.done()
 	r.stopAll(children)
 	rep := r.snapshot(kills)
 	rep.Duration = r.opts.duration.String()
+	if interrupted != "" {
+		rep.Interrupted = interrupted
+		rep.Duration = elapsed.Round(100 * time.Millisecond).String()
+	}
 	r.verify(rep)
 	return rep, nil
 }
@@ -289,20 +329,6 @@ func (r *stressRun) run(stdout, stderr io.Writer) (*stressReport, error) {
 func (r *stressRun) nextKill(now time.Time) time.Time {
 	d := r.opts.killInterval
 	return now.Add(d/2 + time.Duration(r.rng.Int64N(int64(d)+1)))
-}
-
-// buildFlock builds this command with -tags sqlite3_flock next to the database.
-func (r *stressRun) buildFlock() error {
-	gotool, err := exec.LookPath(stressGoTool)
-	if err != nil {
-		return fmt.Errorf("-flock-workers needs the go tool to build a sqlite3_flock binary: %w", err)
-	}
-	r.flockBin = filepath.Join(filepath.Dir(r.db), "walguard-flock")
-	cmd := exec.Command(gotool, "build", "-tags", "sqlite3_flock", "-o", r.flockBin, "github.com/walguard/walguard/cmd/walguard")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build sqlite3_flock worker: %w\n%s", err, out)
-	}
-	return nil
 }
 
 // createDB creates the database in WAL mode, with the table the workers fill.
@@ -357,8 +383,10 @@ func (r *stressRun) start(slot int) (*stressChild, error) {
 		return nil, fmt.Errorf("start worker %s: %w", exe, err)
 	}
 	c := &stressChild{index: index, cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	r.alive.Add(1)
 	go func() {
 		defer close(c.done)
+		defer r.alive.Add(-1)
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
@@ -434,16 +462,16 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 	defer r.mu.Unlock()
 	rep := &stressReport{
 		DB: r.db, Guard: r.opts.guard, Seed: r.opts.seed, Workers: r.opts.workers,
-		FlockWorkers: r.opts.flockWorkers, WorkersStarted: int(r.next), Kills: kills,
+		FlockWorkers: r.opts.flockWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
 		Refusals: map[string]uint64{}, FamilyWrites: map[string]int{},
 		Acked: len(r.acked), Overlaps: r.runs.overlaps(), WorkerErrors: slices.Clone(r.errs),
 	}
 	for f, n := range r.families {
 		rep.FamilyWrites[f] = n
+		rep.Commits += int64(n)
 	}
 	for _, st := range r.stats {
 		rep.Operations += st.Ops
-		rep.Commits += st.Commits
 		rep.FailedTxns += st.FailedTxns
 		rep.Fallbacks += st.Fallbacks
 		rep.DeleteAttempts += st.DeleteAttempts
@@ -473,16 +501,10 @@ func (r *stressRun) verify(rep *stressReport) {
 	defer conn.Close()
 	var msgs []string
 	err = query(conn, "PRAGMA integrity_check", func(s *sqlite3.Stmt) { msgs = append(msgs, s.ColumnText(0)) })
-	switch {
-	case err != nil:
+	if err != nil {
 		rep.Integrity = "integrity_check failed: " + err.Error()
-	case len(msgs) == 1 && msgs[0] == "ok":
-		rep.Integrity = "ok"
-	default:
-		if len(msgs) > 5 {
-			msgs = append(msgs[:5], fmt.Sprintf("... %d more", len(msgs)-5))
-		}
-		rep.Integrity = strings.Join(msgs, "; ")
+	} else {
+		rep.Integrity, rep.IntegrityProblems = summarizeIntegrity(msgs)
 	}
 	present := map[int64]struct{}{}
 	err = query(conn, "SELECT id FROM t", func(s *sqlite3.Stmt) { present[s.ColumnInt64(0)] = struct{}{} })
@@ -501,6 +523,34 @@ func (r *stressRun) verify(rep *stressReport) {
 	slices.Sort(lost)
 	rep.Lost = len(lost)
 	rep.LostSample = lost[:min(len(lost), 10)]
+}
+
+// summarizeIntegrity turns the rows of PRAGMA integrity_check into "ok",
+// or a one-line summary (how many problems, and the first) and the count.
+func summarizeIntegrity(rows []string) (string, int) {
+	if len(rows) == 1 && rows[0] == "ok" {
+		return "ok", 0
+	}
+	var problems []string
+	for _, row := range rows {
+		for line := range strings.Lines(row) {
+			line = strings.TrimSpace(line)
+			if line != "" && !strings.HasPrefix(line, "*** in database") {
+				problems = append(problems, line)
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return "integrity_check returned no rows", 0
+	}
+	first := problems[0]
+	if len(first) > 100 {
+		first = first[:100] + "..."
+	}
+	if len(problems) == 1 {
+		return first, 1
+	}
+	return fmt.Sprintf("%d problems, the first: %s", len(problems), first), len(problems)
 }
 
 func query(conn *sqlite3.Conn, sql string, row func(*sqlite3.Stmt)) error {

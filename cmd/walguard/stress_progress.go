@@ -31,8 +31,8 @@ func (p *stressProgress) update(elapsed time.Duration, r *stressReport) {
 	if p.quiet {
 		return
 	}
-	line := fmt.Sprintf("%5.1fs  workers %d  acked %d  commits %d  failed txns %d  faults %d  kills %d  overlaps %d",
-		elapsed.Seconds(), r.WorkersStarted, r.Acked, r.Commits, r.FailedTxns, r.FaultsInjected, r.Kills, r.Overlaps)
+	line := fmt.Sprintf("%5.1fs  workers alive %d  acked %d  commits %d  failed txns %d  faults %d  kills %d  overlaps %d",
+		elapsed.Seconds(), r.WorkersAlive, r.Acked, r.Commits, r.FailedTxns, r.FaultsInjected, r.Kills, r.Overlaps)
 	switch {
 	case p.terminal && elapsed-p.last >= 250*time.Millisecond:
 		fmt.Fprintf(p.w, "\r\033[K%s", line)

@@ -11,85 +11,106 @@ import (
 
 // stressReport is the outcome of a stress run; -json prints it as is.
 type stressReport struct {
-	DB             string            `json:"db"`
-	Kept           bool              `json:"kept"` // the database directory was left in place
-	Guard          bool              `json:"guard"`
-	Seed           int64             `json:"seed"`
-	Duration       string            `json:"duration"`
-	Workers        int               `json:"workers"`
-	FlockWorkers   int               `json:"flock_workers"`
-	WorkersStarted int               `json:"workers_started"`
-	Operations     int64             `json:"operations"`
-	Commits        int64             `json:"commits"`
-	FailedTxns     int64             `json:"failed_txns"`    // transactions that failed in the application and were retried
-	ShimRetries    uint64            `json:"shim_retries"`   // transient faults retried inside walguard
-	ShimRecovered  uint64            `json:"shim_recovered"` // operations walguard completed after a retry
-	Refusals       map[string]uint64 `json:"refusals"`       // walguard refusals by reason
-	Fallbacks      int64             `json:"fallbacks"`      // naive WAL->DELETE fallbacks attempted
-	DeleteAttempts int64             `json:"delete_attempts"`
-	DeleteAccepted int64             `json:"delete_accepted"`
-	FaultsInjected int64             `json:"faults_injected"`
-	Kills          int               `json:"kills"`
-	FamilyWrites   map[string]int    `json:"family_writes"` // commits by journal family
-	Overlaps       int               `json:"family_overlaps"`
-	Acked          int               `json:"acked_writes"`
-	Rows           int               `json:"rows"`
-	Integrity      string            `json:"integrity"` // "ok", or what integrity_check or the final open said
-	Lost           int               `json:"lost_acked_writes"`
-	LostSample     []int64           `json:"lost_sample,omitempty"`
-	Safe           bool              `json:"safe"` // integrity ok, nothing lost, no family overlap
-	WorkerErrors   []string          `json:"worker_errors,omitempty"`
+	DB                string            `json:"db"`
+	Kept              bool              `json:"kept"` // the database directory was left in place
+	Guard             bool              `json:"guard"`
+	Seed              int64             `json:"seed"`
+	Duration          string            `json:"duration"`              // how long the workers ran
+	Interrupted       string            `json:"interrupted,omitempty"` // the signal that stopped the run early
+	Workers           int               `json:"workers"`               // workers alive at once
+	FlockWorkers      int               `json:"flock_workers"`
+	WorkersStarted    int               `json:"workers_started"` // replacements of killed workers included
+	WorkersAlive      int               `json:"workers_alive"`   // at the time of the report
+	Operations        int64             `json:"operations"`
+	Commits           int64             `json:"commits"`        // transactions whose COMMIT returned nil (exact)
+	FailedTxns        int64             `json:"failed_txns"`    // transactions that failed in the application and were retried
+	ShimRetries       uint64            `json:"shim_retries"`   // transient faults retried inside walguard
+	ShimRecovered     uint64            `json:"shim_recovered"` // operations walguard completed after a retry
+	Refusals          map[string]uint64 `json:"refusals"`       // walguard refusals by reason
+	Fallbacks         int64             `json:"fallbacks"`      // naive WAL->DELETE fallbacks attempted
+	DeleteAttempts    int64             `json:"delete_attempts"`
+	DeleteAccepted    int64             `json:"delete_accepted"`
+	FaultsInjected    int64             `json:"faults_injected"`
+	Kills             int               `json:"kills"`
+	FamilyWrites      map[string]int    `json:"family_writes"` // commits by journal family
+	Overlaps          int               `json:"family_overlaps"`
+	Acked             int               `json:"acked_writes"`
+	Rows              int               `json:"rows"`
+	Integrity         string            `json:"integrity"` // "ok", or a one-line summary of what integrity_check or the final open said
+	IntegrityProblems int               `json:"integrity_problems,omitempty"`
+	Lost              int               `json:"lost_acked_writes"`
+	LostSample        []int64           `json:"lost_sample,omitempty"`
+	Safe              bool              `json:"safe"` // integrity ok, nothing lost, no family overlap
+	WorkerErrors      []string          `json:"worker_errors,omitempty"`
 }
 
+// exitStressInterrupted is the exit code of a run stopped by a signal in
+// which nothing unsafe was found.
+const exitStressInterrupted = 3
+
 // exitCode is 1 on corruption, a lost acknowledged write or, with the
-// guard on, a family overlap; 0 otherwise.
+// guard on, a family overlap; otherwise 3 if the run was interrupted, else 0.
 func (r *stressReport) exitCode() int {
-	if r.Integrity != "ok" || r.Lost > 0 || (r.Guard && r.Overlaps > 0) {
+	switch {
+	case r.Integrity != "ok" || r.Lost > 0 || (r.Guard && r.Overlaps > 0):
 		return exitFound
+	case r.Interrupted != "":
+		return exitStressInterrupted
 	}
 	return exitOK
 }
 
 func (r *stressReport) writeText(w io.Writer) error {
-	guard := "on (walguard over faultvfs)"
+	stack := "guard on (walguard over faultvfs over os)"
 	if !r.Guard {
-		guard = "off (os VFS over faultvfs)"
+		stack = "guard off (faultvfs over os)"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "walguard stress: %s, %d workers (%d flock), guard %s, seed %d\n",
-		r.Duration, r.Workers, r.FlockWorkers, guard, r.Seed)
+	flock := ""
+	if r.FlockWorkers > 0 {
+		flock = fmt.Sprintf(" (%d of them a sqlite3_flock build)", r.FlockWorkers)
+	}
+	fmt.Fprintf(&b, "walguard stress: %s, %d workers at once%s, %s, seed %d\n",
+		r.Duration, r.Workers, flock, stack, r.Seed)
+	if r.Interrupted != "" {
+		fmt.Fprintf(&b, "interrupted (%s) after %s: the report covers the run so far\n", r.Interrupted, r.Duration)
+	}
 	fmt.Fprintf(&b, "database: %s", r.DB)
-	if r.Kept {
+	switch {
+	case r.Kept && !r.Safe:
+		b.WriteString(" (kept for inspection)")
+	case r.Kept:
 		b.WriteString(" (kept)")
-	} else {
+	default:
 		b.WriteString(" (removed)")
 	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	row := func(k string, v any) { fmt.Fprintf(tw, "  %s\t%v\n", k, v) }
-	row("workers started", r.WorkersStarted)
-	row("operations", r.Operations)
-	row("commits", r.Commits)
-	row("acknowledged writes", r.Acked)
-	row("failed txns (retried by app)", r.FailedTxns)
-	row("retries in walguard", fmt.Sprintf("%d (%d recovered)", r.ShimRetries, r.ShimRecovered))
+	row("workers started, replacements included", r.WorkersStarted)
+	row("operations (transactions, reads, mode switches)", r.Operations)
+	families := []string{}
+	for _, f := range slices.Sorted(maps.Keys(r.FamilyWrites)) {
+		families = append(families, fmt.Sprintf("%s %d", f, r.FamilyWrites[f]))
+	}
+	row("transactions committed", fmt.Sprintf("%d (%s)", r.Commits, strings.Join(families, ", ")))
+	row("rows acknowledged (COMMIT returned nil)", r.Acked)
+	row("transactions failed in the application", r.FailedTxns)
+	row("faults injected (EIO)", r.FaultsInjected)
+	row("walguard retries / operations recovered", fmt.Sprintf("%d / %d", r.ShimRetries, r.ShimRecovered))
 	if len(r.Refusals) == 0 {
-		row("refusals", 0)
+		row("walguard refusals", 0)
 	}
 	for _, reason := range slices.Sorted(maps.Keys(r.Refusals)) {
-		row("refusals: "+reason, r.Refusals[reason])
+		row("walguard refusals: "+reason, r.Refusals[reason])
 	}
 	row("naive fallbacks to DELETE", r.Fallbacks)
 	row("DELETE tried / accepted", fmt.Sprintf("%d / %d", r.DeleteAttempts, r.DeleteAccepted))
-	row("faults injected", r.FaultsInjected)
-	row("kills", r.Kills)
-	for _, f := range slices.Sorted(maps.Keys(r.FamilyWrites)) {
-		row("commits in "+f, r.FamilyWrites[f])
-	}
+	row("workers killed", r.Kills)
 	row("family overlaps", r.Overlaps)
 	row("rows in database", r.Rows)
 	row("integrity", r.Integrity)
-	row("lost acked writes", r.Lost)
+	row("acknowledged rows lost", r.Lost)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -99,14 +120,32 @@ func (r *stressReport) writeText(w io.Writer) error {
 	for _, e := range r.WorkerErrors {
 		fmt.Fprintf(&b, "worker: %s\n", e)
 	}
-	verdict := "SAFE: integrity ok, every acknowledged write present, no family overlap"
+	b.WriteString(stressFooter)
+	verdict := "SAFE: integrity ok, every acknowledged row present, no family overlap"
 	if !r.Safe {
-		verdict = "UNSAFE: see integrity, lost acked writes and family overlaps above"
+		verdict = "UNSAFE: see integrity, acknowledged rows lost and family overlaps above"
+	}
+	if r.Interrupted != "" {
+		verdict += " (so far: interrupted)"
 	}
 	fmt.Fprintf(&b, "\n%s\n", verdict)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// stressFooter explains the rows of the text report.
+const stressFooter = `
+Transactions committed, rows acknowledged, workers killed and family
+overlaps are exact; the other counts are summed from each worker's last
+stats line (every 250 ms), so a killed worker's last moments are missing;
+the database may hold a few rows more than were acknowledged, committed by
+a worker killed before it could say so.
+A walguard retry is one more attempt at a VFS call that failed with a
+transient fault; one operation may take several, and one that still fails
+reaches SQLite as an error (failed transactions count those in writes).
+A family overlap is two workers writing in different journal families
+(WAL, rollback) at the same time.
+`
 
 // familyRun is a stretch of one worker's commits in one journal family:
 // from the start of its first transaction to the end of its last (Unix ns).

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/walguard/walguard/internal/testproc"
 )
 
 // TestMain lets the test binary serve as the stress workers: the parent
@@ -17,7 +20,16 @@ func TestMain(m *testing.M) {
 	stressWorkerCommand = func() (string, []string, error) {
 		return os.Args[0], []string{"-test.run=^$"}, nil
 	}
+	testproc.Dispatch(map[string]func(){"cli": cliChild})
 	os.Exit(m.Run())
+}
+
+// cliChild runs the command as a process of its own: its arguments are the
+// lines of WALGUARD_TEST_CLI_ARGS, its stderr goes to stdout so that the
+// parent can wait for its lines, and it exits with the command's code.
+func cliChild() {
+	args := strings.Split(os.Getenv("WALGUARD_TEST_CLI_ARGS"), "\n")
+	os.Exit(run(args, os.Stdout, os.Stdout))
 }
 
 // runStressJSON runs "walguard stress -json ARGS" in-process with workers
@@ -53,6 +65,94 @@ func TestStressGuardedRunLosesNothing(t *testing.T) {
 	}
 	if len(rep.WorkerErrors) > 0 {
 		t.Errorf("worker errors: %q", rep.WorkerErrors)
+	}
+}
+
+// The minimal configuration that gave a false UNSAFE when a transaction's
+// start was stamped before BEGIN IMMEDIATE: the flock worker, refused while
+// the other is live, waits for the lock while the other writes its
+// rollback transaction. Run from a directory outside the module: the flock
+// worker is built from the running binary's own source.
+func TestStressGuardedFlockWorkersSafe(t *testing.T) {
+	if _, err := exec.LookPath(stressGoTool); err != nil {
+		t.Skip("the go tool is needed to build a sqlite3_flock worker")
+	}
+	t.Chdir(t.TempDir())
+	code, rep := runStressJSON(t, "-workers", "2", "-flock-workers", "1", "-kill-interval", "0",
+		"-fault-rate", "0", "-fallback-rate", "0", "-duration", "3s", "-seed", "11")
+	t.Logf("report: commits %d %v, refusals %v, overlaps %d, integrity %q, lost %d",
+		rep.Commits, rep.FamilyWrites, rep.Refusals, rep.Overlaps, rep.Integrity, rep.Lost)
+	if !rep.Safe || code != exitOK {
+		t.Errorf("safe %v, exit %d; want a safe run and exit %d (overlaps %d, integrity %q, lost %d, worker errors %q)",
+			rep.Safe, code, exitOK, rep.Overlaps, rep.Integrity, rep.Lost, rep.WorkerErrors)
+	}
+	// The run must have mixed both families and both protocols, or it
+	// proved nothing about overlaps.
+	if rep.FamilyWrites["rollback"] == 0 || rep.FamilyWrites["wal"] == 0 {
+		t.Errorf("commits by family %v: want both wal and rollback commits", rep.FamilyWrites)
+	}
+	if rep.Refusals["locking protocol mismatch"] == 0 {
+		t.Errorf("refusals %v: want the flock worker refused while the other is live", rep.Refusals)
+	}
+}
+
+// A setup that fails (no go tool for -flock-workers, or no source to
+// build from) says what is missing in one sentence and leaves nothing.
+func TestStressFailedSetupLeavesNothing(t *testing.T) {
+	noSource := func() string { return filepath.Join(t.TempDir(), "gone") }
+	for _, tc := range []struct {
+		name    string
+		gotool  string
+		source  func() string
+		message string
+	}{
+		{"no go tool", "no-such-go-tool", nil, "needs the go tool, which is not in PATH"},
+		{"no source", "", noSource, "needs the source of this walguard"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.gotool != "" {
+				old := stressGoTool
+				stressGoTool = tc.gotool
+				t.Cleanup(func() { stressGoTool = old })
+			} else if _, err := exec.LookPath(stressGoTool); err != nil {
+				t.Skip("the go tool is needed to reach the source check")
+			}
+			if tc.source != nil {
+				old := stressSourceDir
+				stressSourceDir = tc.source
+				t.Cleanup(func() { stressSourceDir = old })
+			}
+			dir := t.TempDir()
+			code, stdout, stderr := runCLI("stress", "-dir", dir, "-flock-workers", "1", "-duration", "1s")
+			if code != exitUsage || !strings.Contains(stderr, tc.message) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", code, stderr, exitUsage, tc.message)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("the failed setup left %v in %s", left, dir)
+			}
+		})
+	}
+}
+
+func TestSummarizeIntegrity(t *testing.T) {
+	for _, tc := range []struct {
+		rows     []string
+		want     string
+		problems int
+	}{
+		{[]string{"ok"}, "ok", 0},
+		{[]string{"*** in database main ***\nPage 5: never used"}, "Page 5: never used", 1},
+		{[]string{"*** in database main ***\nOn tree page 2 cell 0: invalid page number 99\nPage 5: never used", "row 3 missing from index i"},
+			"3 problems, the first: On tree page 2 cell 0: invalid page number 99", 3},
+		{nil, "integrity_check returned no rows", 0},
+	} {
+		got, n := summarizeIntegrity(tc.rows)
+		if got != tc.want || n != tc.problems || strings.Contains(got, "\n") {
+			t.Errorf("summarizeIntegrity(%q) = %q, %d; want %q, %d", tc.rows, got, n, tc.want, tc.problems)
+		}
 	}
 }
 
@@ -95,6 +195,7 @@ func TestStressFlags(t *testing.T) {
 		{"zero workers", []string{"-workers", "0"}, exitUsage, "", "-workers must be at least 1"},
 		{"too many flock", []string{"-workers", "2", "-flock-workers", "3"}, exitUsage, "", "-flock-workers must be between"},
 		{"fault rate", []string{"-fault-rate", "1"}, exitUsage, "", "-fault-rate must be in"},
+		{"help lists every flag", []string{"-h"}, exitOK, "-delete-rate P", ""},
 		{"duration", []string{"-duration", "0s"}, exitUsage, "", "-duration must be positive"},
 		{"argument", []string{"extra"}, exitUsage, "", "unexpected arguments"},
 		{"unknown flag", []string{"-frob"}, exitUsage, "", "flag provided but not defined"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,7 @@ type workerConfig struct {
 	Seed       int64   `json:"seed"`     // seed of the worker's faults and choices
 	Guard      bool    `json:"guard"`    // open through walguard
 	FaultRate  float64 `json:"fault"`    // probability of an injected EIO per matching call
-	Fallback   bool    `json:"fallback"` // run the seed's naive WAL->DELETE fallback
+	Fallback   bool    `json:"fallback"` // run the post-mortem's naive WAL->DELETE fallback
 	DeleteRate float64 `json:"delete"`   // probability per operation of trying journal_mode=DELETE outright
 }
 
@@ -80,6 +81,9 @@ func stressWorkerMain(cfgJSON string, stdin io.Reader, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "walguard stress worker: bad %s: %v\n", stressWorkerEnv, err)
 		return exitUsage
 	}
+	// A terminal's interrupt reaches the whole process group; the parent
+	// handles it and stops the workers by closing their stdin.
+	signal.Ignore(os.Interrupt)
 	var stop atomic.Bool
 	go func() {
 		_, _ = io.Copy(io.Discard, stdin)
@@ -168,7 +172,7 @@ func (w *stressWorker) open() (*sqlite3.Conn, error) {
 	if _, err := journalMode(conn, "wal"); err != nil {
 		w.fail(err)
 		if w.cfg.Fallback {
-			// The seed's bug: any error from PRAGMA journal_mode=WAL is
+			// The post-mortem's bug: any error from PRAGMA journal_mode=WAL is
 			// taken for "this filesystem cannot do WAL".
 			w.st.Fallbacks++
 			if _, err := journalMode(conn, "delete"); err != nil {
@@ -237,8 +241,8 @@ func (w *stressWorker) write(conn *sqlite3.Conn, rows int) {
 		w.seq++
 		ids[i] = w.cfg.Index*1_000_000_000 + w.seq
 	}
-	begin := time.Now()
-	if err := w.insert(conn, ids); err != nil {
+	begin, err := w.insert(conn, ids)
+	if err != nil {
 		w.fail(err)
 		w.st.FailedTxns++
 		if !conn.GetAutocommit() {
@@ -260,27 +264,32 @@ func (w *stressWorker) write(conn *sqlite3.Conn, rows int) {
 	}
 }
 
-func (w *stressWorker) insert(conn *sqlite3.Conn, ids []int64) error {
+// insert writes ids in one transaction. It returns when the transaction
+// began writing: the moment BEGIN IMMEDIATE returned holding the write lock
+// (RESERVED, or WAL's write lock). Time spent waiting for that lock is not
+// writing, so it must not count towards a family overlap.
+func (w *stressWorker) insert(conn *sqlite3.Conn, ids []int64) (time.Time, error) {
 	if err := conn.Exec("BEGIN IMMEDIATE"); err != nil {
-		return err
+		return time.Time{}, err
 	}
+	begin := time.Now()
 	stmt, _, err := conn.Prepare("INSERT INTO t(id, worker, payload) VALUES(?, ?, randomblob(64))")
 	if err != nil {
-		return err
+		return begin, err
 	}
 	defer stmt.Close()
 	for _, id := range ids {
 		if err := stmt.BindInt64(1, id); err != nil {
-			return err
+			return begin, err
 		}
 		if err := stmt.BindInt64(2, w.cfg.Index); err != nil {
-			return err
+			return begin, err
 		}
 		if err := stmt.Exec(); err != nil {
-			return err
+			return begin, err
 		}
 	}
-	return conn.Exec("COMMIT")
+	return begin, conn.Exec("COMMIT")
 }
 
 func (w *stressWorker) reportStats() {
