@@ -2,42 +2,25 @@ package lockcheck
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/internal/sqltest"
 )
 
-// dbPath returns a database path in a fresh directory, symbolic links
-// resolved as SQLite resolves them.
-func dbPath(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "app.db")
-}
+// dbPath returns a database path in a fresh directory, as SQLite names it.
+var dbPath = sqltest.TempDB
 
 // openDB opens path on ncruces's os VFS (OFD locks), runs sql, and keeps
 // the connection open until the test ends.
 func openDB(t testing.TB, path string, sql ...string) *sqlite3.Conn {
 	t.Helper()
-	c, err := sqlite3.Open("file:" + path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.BusyTimeout(5 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	c := sqltest.OpenWaiting(t, "file:"+path)
 	for _, q := range sql {
-		if err := c.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+		sqltest.Exec(t, c, q)
 	}
 	return c
 }

@@ -6,6 +6,7 @@ package sqltest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -43,4 +44,15 @@ func Query(tb testing.TB, c *sqlite3.Conn, sql string) string {
 		tb.Fatalf("%s: %v", sql, err)
 	}
 	return s
+}
+
+// OpenWaiting is Open with a busy timeout of five seconds, so that the
+// connections of one test wait for each other's locks.
+func OpenWaiting(tb testing.TB, dsn string) *sqlite3.Conn {
+	tb.Helper()
+	c := Open(tb, dsn)
+	if err := c.BusyTimeout(5 * time.Second); err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }

@@ -1,4 +1,4 @@
-package walguard_test
+package vfs_test
 
 import (
 	"errors"
@@ -7,10 +7,9 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/walguard/walguard/errclass"
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
-
-	"github.com/walguard/walguard/errclass"
 )
 
 func nfs(string) (wgvfs.FSInfo, error) { return wgvfs.FSInfo{Type: "nfs", SharesMemory: false}, nil }

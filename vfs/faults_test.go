@@ -1,0 +1,163 @@
+package vfs_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/errclass"
+	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/policy"
+	wgvfs "github.com/walguard/walguard/vfs"
+)
+
+// Measurements E2 and E3: three EIOs on opening -wal. On the os VFS the
+// statement fails and the connection then claims journal_mode=delete on a
+// WAL file; through walguard the faults are retried, and the application
+// sees nothing.
+func TestTransientWALOpenFaultsAreAbsorbed(t *testing.T) {
+	fv, plain, guarded, g := faultyPair(t, 1)
+	scenario := func(vfsName string) (*sqlite3.Conn, string, error) {
+		path := tempDB(t)
+		c := openConn(t, dsn(path, vfsName))
+		if got := mustQuery(t, c, "PRAGMA journal_mode=wal"); got != "wal" {
+			t.Fatalf("journal_mode=wal answered %s", got)
+		}
+		return c, path, c.Exec("CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	}
+
+	fv.Add(faultvfs.Rule{Name: "once", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindWAL, Count: 1})
+	p, path, err := scenario(plain)
+	if !errors.Is(err, sqlite3.CANTOPEN) {
+		t.Fatalf("os VFS with EIO on -wal: %v, want CANTOPEN (E2)", err)
+	}
+	if got := mustQuery(t, p, "PRAGMA journal_mode"); got != "delete" || headerFamilyByte(t, path) != 2 {
+		t.Fatalf("os VFS after the EIO: journal_mode=%s header %d; E2 says delete on a WAL header", got, headerFamilyByte(t, path))
+	}
+	fv.Clear()
+
+	fv.Add(faultvfs.Rule{Name: "wal-eio", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindWAL, Count: 3})
+	c, _, err := scenario(guarded)
+	if err != nil {
+		t.Fatalf("through walguard: %v", err)
+	}
+	if got := mustQuery(t, c, "PRAGMA journal_mode"); got != "wal" {
+		t.Fatalf("journal_mode = %s, want wal", got)
+	}
+	if inj, _ := fv.Stats().Rule("wal-eio"); inj.Injected != 3 {
+		t.Fatalf("injected %d faults, want 3", inj.Injected)
+	}
+	st := g.Stats()
+	if st.Retries < 3 || st.Recovered < 1 || len(st.Refusals) != 0 || st.Settled != 0 {
+		t.Fatalf("stats %+v: want 3 retries recovered, no refusal, nothing settled", st)
+	}
+}
+
+// A fault that does not pass: after the budget the caller gets SQLITE_BUSY
+// with the original error readable, the header still says WAL, the agreed
+// mode is unchanged, and nothing was written.
+func TestPersistentEIOIsBusyAndChangesNothing(t *testing.T) {
+	fv, guarded, g, path := settledWAL(t, 2)
+	before, _ := g.Status(path)
+	dbBefore, _ := os.ReadFile(path)
+	fv.Add(faultvfs.Rule{Name: "wal-eio", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindWAL})
+
+	c := openConn(t, dsn(path, guarded))
+	c.BusyTimeout(50 * time.Millisecond)
+	err := c.Exec("INSERT INTO t VALUES(2)")
+	if !errors.Is(err, sqlite3.BUSY) || errclass.Classify(err) != policy.ClassTransient {
+		t.Fatalf("insert with -wal failing: %v (%v), want a transient BUSY", err, errclass.Classify(err))
+	}
+	r := g.LastRefusal(path)
+	if r == nil || r.Reason != policy.ReasonTransientFault || !errors.Is(r, syscall.EIO) || !errors.Is(r, faultvfs.ErrInjected) ||
+		!strings.Contains(r.Error(), path) || !strings.Contains(r.Error(), "open -wal") || !r.Retryable() {
+		t.Fatalf("refusal %v: want a retryable transient fault naming the database and the open, wrapping the EIO", r)
+	}
+	c.Close()
+	after, _ := g.Status(path)
+	if headerFamilyByte(t, path) != 2 || after.Sidecar.Record.Family != policy.FamilyWAL || after.Sidecar.Record.Generation != before.Sidecar.Record.Generation {
+		t.Fatalf("header %d, record %+v (was %+v): nothing may change", headerFamilyByte(t, path), after.Sidecar.Record, before.Sidecar.Record)
+	}
+	if dbAfter, _ := os.ReadFile(path); !bytes.Equal(dbBefore, dbAfter) {
+		t.Fatal("the database file changed")
+	}
+	if _, err := os.Stat(path + "-journal"); !os.IsNotExist(err) {
+		t.Fatal("a rollback journal was written")
+	}
+}
+
+// A deterministic incompatibility (locks not supported) on a fresh
+// database settles rollback for every later connection, with the reason
+// readable; the same signal on a WAL database changes nothing.
+func TestDeterministicIncompatibilitySettlesRollback(t *testing.T) {
+	enolck := faultvfs.Rule{Name: "enolck", Ops: faultvfs.OpLock, Kinds: faultvfs.KindMainDB, Count: 1,
+		Err: &os.PathError{Op: "fcntl", Path: "lock", Err: syscall.ENOLCK}}
+
+	fv, _, guarded, g := faultyPair(t, 3)
+	path := tempDB(t)
+	fv.Add(enolck)
+	c := openConn(t, dsn(path, guarded))
+	if err := c.Exec("CREATE TABLE t(x)"); err == nil || errors.Is(err, sqlite3.BUSY) {
+		t.Fatalf("first statement with ENOLCK: %v, want the error itself", err)
+	}
+	mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	st, _ := g.Status(path)
+	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonIncompatible ||
+		!strings.Contains(st.Sidecar.Record.Detail, "no locks available") || g.Stats().Settled != 1 {
+		t.Fatalf("record %+v, want rollback settled by the ENOLCK", st.Sidecar.Record)
+	}
+	c.Close()
+
+	later, _ := registerTestVFS(t, wgvfs.Options{})
+	c2 := openConn(t, dsn(path, later))
+	_, err := queryText(c2, "PRAGMA journal_mode=wal")
+	if err == nil || !strings.Contains(err.Error(), "deterministic incompatibility") {
+		t.Fatalf("a later connection's journal_mode=wal: %v, want refused with the recorded reason", err)
+	}
+
+	fv, _, guarded, g = faultyPair(t, 4)
+	path = walDatabase(t)
+	fv.Add(enolck)
+	c = openConn(t, dsn(path, guarded))
+	if err := c.Exec("SELECT * FROM t"); err == nil {
+		t.Fatal("ENOLCK on a WAL database went unreported")
+	}
+	st, _ = g.Status(path)
+	if st.Sidecar.Record.Family != policy.FamilyWAL || g.Stats().Settled != 0 || headerFamilyByte(t, path) != 2 {
+		t.Fatalf("record %+v settled %d: a WAL database is never settled on rollback", st.Sidecar.Record, g.Stats().Settled)
+	}
+}
+
+// A fault of the sidecar's own I/O is a transient refusal: SQLITE_BUSY
+// with the fault readable, no mode decided (invariant 3), and the
+// connection joins once the fault passes.
+func TestSidecarFaultIsATransientRefusal(t *testing.T) {
+	fv, guarded, g, path := settledWAL(t, 5)
+	before, _ := g.Status(path)
+
+	id := fv.Add(faultvfs.Rule{Name: "sidecar-lock", Ops: faultvfs.OpLock, Kinds: faultvfs.KindSidecar})
+	c := openConn(t, dsn(path, guarded))
+	c.BusyTimeout(0)
+	_, err := queryText(c, "SELECT x FROM t")
+	if !errors.Is(err, sqlite3.BUSY) || errclass.Classify(err) != policy.ClassTransient {
+		t.Fatalf("read with the sidecar's locks failing: %v (%v), want a transient BUSY", err, errclass.Classify(err))
+	}
+	r := g.LastRefusal(path)
+	if r == nil || r.Reason != policy.ReasonTransientFault || !errors.Is(r, faultvfs.ErrInjected) || !r.Retryable() {
+		t.Fatalf("refusal %v, want a retryable transient fault wrapping the injected error", r)
+	}
+	fv.Remove(id)
+	if got := mustQuery(t, c, "SELECT x FROM t"); got != "1" {
+		t.Fatalf("read once the fault passed: %s", got)
+	}
+	after, _ := g.Status(path)
+	if after.Sidecar.Record.Generation != before.Sidecar.Record.Generation || after.Sidecar.Record.Family != policy.FamilyWAL {
+		t.Fatalf("record %+v (was %+v): a transient fault decided something", after.Sidecar.Record, before.Sidecar.Record)
+	}
+}
