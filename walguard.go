@@ -31,6 +31,11 @@ import (
 // VFSName is the name the default VFS is registered under.
 const VFSName = "walguard"
 
+// SupportsSidecar is true on the platforms walguard runs on: Linux and
+// macOS (open file description locks) and Windows (LockFileEx). Elsewhere
+// every read-write open through walguard fails with a sentence saying so.
+const SupportsSidecar = vfs.SupportsSidecar
+
 // Default is the VFS registered as "walguard" when the package is imported.
 var Default = vfs.Register(VFSName, vfs.Options{})
 
@@ -51,10 +56,11 @@ func Register(name string, opts Options) *VFS { return vfs.Register(name, opts) 
 // modes to l, one structured line each; nil discards (the default).
 func SetLogger(l *slog.Logger) { Default.SetLogger(l) }
 
-// Status reports the default VFS's view of the database at dbPath (an
-// absolute path): the sidecar record, live participants, the last refusal
-// in this process, and counters. PRAGMA walguard_status returns the same
-// as JSON.
+// Status reports the default VFS's view of the database at dbPath,
+// resolved as SQLite resolves it (symbolic links followed): the sidecar
+// record, live participants, the last refusal in this process, and
+// counters. A missing database is an error. PRAGMA walguard_status
+// returns the same as JSON.
 func Status(dbPath string) (vfs.Status, error) { return Default.Status(dbPath) }
 
 // Stats returns the default VFS's counters.

@@ -42,12 +42,17 @@ type walguardClassifier interface{ WalguardClass() policy.Class }
 //     unknown (after a failed fsync the kernel may already have dropped
 //     the dirty pages), so retrying the call could report success for data
 //     that was lost. The error must reach the application as it is.
-//  4. A system errno: EIO, EINTR, EAGAIN/EWOULDBLOCK, ENOMEM, ETIMEDOUT and
-//     EBUSY are [ClassTransient] (on Windows also ERROR_LOCK_VIOLATION and
-//     ERROR_SHARING_VIOLATION); ENOLCK, ENOSYS and EOPNOTSUPP/ENOTSUP are
-//     [ClassIncompatible]. Other errnos (ENOENT, EACCES, ...) leave the
-//     decision to the SQLite code. This is what makes a SQLITE_CANTOPEN
-//     transient exactly when the system error under it is.
+//  4. A system errno decides by itself, whatever operation met it:
+//     EIO, EINTR, EAGAIN/EWOULDBLOCK, ENOMEM, ETIMEDOUT, EBUSY, ENOSPC and
+//     EDQUOT are [ClassTransient] (on Windows also ERROR_LOCK_VIOLATION,
+//     ERROR_SHARING_VIOLATION and ERROR_DISK_FULL); ENOLCK, ENOSYS and
+//     EOPNOTSUPP/ENOTSUP are [ClassIncompatible]; ENOENT, ENOTDIR, EISDIR,
+//     ENAMETOOLONG, ELOOP, EACCES, EPERM, EROFS, ENXIO and ENODEV (a path
+//     or a permission that will not change by waiting) are [ClassOther],
+//     even under a code that rule 5 would call transient (an
+//     IOERR_FSTAT of a missing file is not retried). Other errnos leave
+//     the decision to the SQLite code. This is what makes a
+//     SQLITE_CANTOPEN transient exactly when the system error under it is.
 //  5. A SQLite code: BUSY and LOCKED (with their extended codes), bare
 //     IOERR, and the read, lock, shared-memory and metadata IOERR codes
 //     (IOERR_READ, IOERR_SHORT_READ, IOERR_LOCK, IOERR_RDLOCK,
@@ -95,6 +100,7 @@ type chainFacts struct {
 	noShm      bool
 	writeSide  bool
 	errnoClass policy.Class // policy.ClassOther until a classified errno is seen
+	errnoFinal bool         // an errno was classified, ClassOther included
 	code       uint16
 	hasCode    bool
 }
@@ -110,8 +116,8 @@ func (f *chainFacts) observe(err error) (stop bool) {
 	if err == policy.ErrNoSharedMemory {
 		f.noShm = true
 	}
-	if errno, ok := err.(syscall.Errno); ok && f.errnoClass == policy.ClassOther {
-		f.errnoClass = errnoClass(errno)
+	if errno, ok := err.(syscall.Errno); ok && !f.errnoFinal {
+		f.errnoClass, f.errnoFinal = errnoClass(errno)
 	}
 	if e, ok := err.(*sqlite3.Error); ok && e.Code() == sqlite3.BUSY &&
 		strings.Contains(e.Error(), policy.RefusalMarker) {
@@ -137,7 +143,7 @@ func (f *chainFacts) class() policy.Class {
 		return policy.ClassIncompatible
 	case f.writeSide:
 		return policy.ClassOther
-	case f.errnoClass != policy.ClassOther:
+	case f.errnoFinal:
 		return f.errnoClass
 	case f.hasCode:
 		return codeClass(f.code)
@@ -255,19 +261,25 @@ func codeClass(code uint16) policy.Class {
 	return policy.ClassOther
 }
 
-// errnoClass is rule 4 of Classify; the tables are per platform.
-func errnoClass(errno syscall.Errno) policy.Class {
+// errnoClass is rule 4 of Classify; the tables are per platform. known is
+// false for an errno in no table, which leaves the decision to the code.
+func errnoClass(errno syscall.Errno) (c policy.Class, known bool) {
 	for _, e := range transientErrnos {
 		if errno == e {
-			return policy.ClassTransient
+			return policy.ClassTransient, true
 		}
 	}
 	for _, e := range incompatibleErrnos {
 		if errno == e {
-			return policy.ClassIncompatible
+			return policy.ClassIncompatible, true
 		}
 	}
-	return policy.ClassOther
+	for _, e := range permanentErrnos {
+		if errno == e {
+			return policy.ClassOther, true
+		}
+	}
+	return policy.ClassOther, false
 }
 
 // systemErrorType is the type vfs.SystemError returns: an unexported

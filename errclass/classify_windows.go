@@ -14,11 +14,22 @@ import (
 var transientErrnos = [...]syscall.Errno{
 	syscall.EIO, syscall.EINTR, syscall.EAGAIN, syscall.EWOULDBLOCK,
 	syscall.ENOMEM, syscall.ETIMEDOUT, syscall.EBUSY,
+	syscall.ENOSPC, syscall.EDQUOT,
 	windows.ERROR_LOCK_VIOLATION, windows.ERROR_SHARING_VIOLATION,
+	windows.ERROR_DISK_FULL, windows.ERROR_HANDLE_DISK_FULL,
 }
 
 // incompatibleErrnos are the system errors that say the filesystem or the
 // kernel lacks what SQLite's locking needs; they come back every time.
 var incompatibleErrnos = [...]syscall.Errno{
 	syscall.ENOLCK, syscall.ENOSYS, syscall.EOPNOTSUPP, syscall.ENOTSUP,
+}
+
+// permanentErrnos are the system errors about a path or a permission:
+// waiting does not change them, so they are never retried.
+var permanentErrnos = [...]syscall.Errno{
+	syscall.ENOENT, syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG, syscall.ELOOP,
+	syscall.EACCES, syscall.EPERM, syscall.EROFS, syscall.ENXIO, syscall.ENODEV,
+	windows.ERROR_FILE_NOT_FOUND, windows.ERROR_PATH_NOT_FOUND, windows.ERROR_ACCESS_DENIED,
+	windows.ERROR_INVALID_NAME, windows.ERROR_FILENAME_EXCED_RANGE,
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 
+	"github.com/walguard/walguard/internal/dbpath"
 	"github.com/walguard/walguard/internal/hostid"
 	"github.com/walguard/walguard/sidecar"
 )
@@ -76,18 +78,26 @@ func (r *Report) Consistent() bool { return len(r.Hazards) == 0 }
 // regular file, unreadable, or not SQLite (ErrNotDatabase). Whatever else
 // cannot be read becomes a note in the report.
 func Inspect(dbPath string) (*Report, error) {
-	r := &Report{Path: dbPath, Host: hostid.Identity(), Locks: []Lock{}, Hazards: []Hazard{}, Notes: []string{}}
+	resolved, err := dbpath.Resolve(dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read database: %w", err)
+	}
+	r := &Report{Path: resolved, Host: hostid.Identity(), Locks: []Lock{}, Hazards: []Hazard{}, Notes: []string{}}
+	if resolved != dbPath {
+		if abs, _ := filepath.Abs(dbPath); abs != resolved {
+			r.note("%s resolves to %s, as SQLite names it; its -journal, -wal, -shm and sidecar are next to that", dbPath, resolved)
+		}
+	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
 	}
-	var err error
-	if r.WAL, err = readWAL(dbPath + "-wal"); err != nil {
+	if r.WAL, err = readWAL(r.Path + "-wal"); err != nil {
 		r.note("wal: %v", err)
 	}
-	if r.SHM, err = readSHM(dbPath + "-shm"); err != nil {
+	if r.SHM, err = readSHM(r.Path + "-shm"); err != nil {
 		r.note("shm: %v", err)
 	}
-	if r.Journal, err = readJournal(dbPath + "-journal"); err != nil {
+	if r.Journal, err = readJournal(r.Path + "-journal"); err != nil {
 		r.note("journal: %v", err)
 	}
 	r.readSidecar()
@@ -123,7 +133,8 @@ func openReadOnly(path string) (*os.File, int64, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, 0, fmt.Errorf("%s: %w (%s)", path, errNotRegular, fi.Mode().Type())
 	}
-	f, err := os.Open(path)
+	// Without blocking: a FIFO swapped in since the stat must not hang us.
+	f, err := os.OpenFile(path, os.O_RDONLY|oNonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil // removed since the stat
 	}
@@ -133,6 +144,10 @@ func openReadOnly(path string) (*os.File, int64, error) {
 	if fi, err = f.Stat(); err != nil {
 		f.Close()
 		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s: %w (%s)", path, errNotRegular, fi.Mode().Type())
 	}
 	return f, fi.Size(), nil
 }

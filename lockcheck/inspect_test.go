@@ -1,8 +1,10 @@
 package lockcheck
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -156,6 +158,9 @@ func TestInspectGarbageSidecar(t *testing.T) {
 	}
 	newer := sidecar.EncodeRecord(sidecar.Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL})
 	newer[8+1] = sidecar.RecordVersion + 1 // the version field is bytes 8..9 (sidecar/record.go)
+	binary.BigEndian.PutUint32(newer[252:], crc32.Checksum(newer[:252], crc32.MakeTable(crc32.Castagnoli)))
+	tornVersion := newer
+	tornVersion[9] = sidecar.RecordVersion + 2 // a version torn after the checksum was written
 	torn := sidecar.EncodeRecord(sidecar.Record{Family: policy.FamilyRollback})
 	for _, tc := range []struct {
 		name    string
@@ -165,6 +170,7 @@ func TestInspectGarbageSidecar(t *testing.T) {
 	}{
 		{"random bytes", garbage, []string{HazardBadSidecar}, sidecar.ErrNotSidecar},
 		{"newer version", newer[:], []string{HazardBadSidecar}, sidecar.ErrVersion},
+		{"torn version: not newer", tornVersion[:], []string{HazardBadSidecar}, sidecar.ErrChecksum},
 		{"torn record", torn[:100], []string{HazardBadSidecar}, sidecar.ErrTruncated},
 		{"all zero: fresh, not garbage", make([]byte, sidecar.DataSize), nil, sidecar.ErrNoRecord},
 		{"empty: fresh, not garbage", nil, nil, sidecar.ErrNoRecord},

@@ -141,11 +141,16 @@ func EncodeRecord(r Record) [RecordSize]byte {
 // DecodeRecord verifies and decodes a record. Only the first RecordSize
 // bytes of b are read. In order, it reports ErrNoRecord for empty or
 // all-zero bytes, ErrTruncated for fewer than RecordSize bytes,
-// ErrNotSidecar for a bad magic, ErrVersion for a version other than
-// 1..RecordVersion, ErrChecksum for a CRC mismatch, ErrVersion for a length
-// or slot count this version does not use, and ErrInvalid for a value out
-// of range. The version is checked before the checksum because a newer
-// format need not checksum the same bytes.
+// ErrNotSidecar for a bad magic, ErrChecksum for a CRC mismatch, ErrVersion
+// for a version other than 1..RecordVersion or a length or slot count this
+// version does not use, and ErrInvalid for a value out of range.
+//
+// The checksum is verified before the version: a torn write can tear the
+// version bytes too, and must read as torn (rebuilt), never as "written by
+// a newer walguard" (refused for good). This is the frame every version
+// keeps: a newer format may add fields, but bytes 0..251 of its first 256
+// stay covered by the CRC-32C at 252, so a newer record still checksums
+// here and only then reads as ErrVersion.
 func DecodeRecord(b []byte) (Record, error) {
 	if len(b) > RecordSize {
 		b = b[:RecordSize]
@@ -258,8 +263,8 @@ func (r Record) MarshalJSON() ([]byte, error) {
 }
 
 // verifyFrame checks what every entry has: zero bytes, size, magic at 0,
-// a big-endian uint16 version right after it, and a CRC-32C of all but the
-// last four bytes in the last four. b is at most size bytes long.
+// a CRC-32C of all but the last four bytes in the last four, and a
+// big-endian uint16 version right after the magic, in that order. b is at most size bytes long.
 func verifyFrame(b []byte, size int, magic string, version uint16, what string) error {
 	if allZero(b) {
 		return fmt.Errorf("%s: %w", what, ErrNoRecord)
@@ -270,12 +275,13 @@ func verifyFrame(b []byte, size int, magic string, version uint16, what string) 
 	if got := b[:len(magic)]; string(got) != magic {
 		return fmt.Errorf("%s: %w: magic %q, want %q", what, ErrNotSidecar, got, magic)
 	}
-	if v := binary.BigEndian.Uint16(b[len(magic):]); v == 0 || v > version {
-		return fmt.Errorf("%s: %w: version %d, this walguard reads 1 to %d", what, ErrVersion, v, version)
-	}
+	// Checksum first: a torn version must not read as a newer format.
 	stored := binary.BigEndian.Uint32(b[size-4:])
 	if sum := crc32.Checksum(b[:size-4], castagnoli); sum != stored {
 		return fmt.Errorf("%s: %w: stored crc32c 0x%08x, computed 0x%08x", what, ErrChecksum, stored, sum)
+	}
+	if v := binary.BigEndian.Uint16(b[len(magic):]); v == 0 || v > version {
+		return fmt.Errorf("%s: %w: version %d, this walguard reads 1 to %d", what, ErrVersion, v, version)
 	}
 	return nil
 }

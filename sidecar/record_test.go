@@ -159,7 +159,8 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{"lower-case magic", record(func(b []byte) { copy(b, "walguard") }, true), ErrNotSidecar},
 		{"version 0", record(func(b []byte) { b[9] = 0 }, true), ErrVersion},
 		{"version 2", record(func(b []byte) { b[9] = 2 }, true), ErrVersion},
-		{"version 2 with a stale checksum", record(func(b []byte) { b[9] = 2 }, false), ErrVersion},
+		{"version 2 with a stale checksum: torn, not newer", record(func(b []byte) { b[9] = 2 }, false), ErrChecksum},
+		{"version 0xff01 with a stale checksum: torn, not newer", record(func(b []byte) { b[8] = 0xff }, false), ErrChecksum},
 		{"version 0xffff", record(func(b []byte) { b[8], b[9] = 0xff, 0xff }, true), ErrVersion},
 		{"length 512", record(func(b []byte) { b[10], b[11] = 2, 0 }, true), ErrVersion},
 		{"slot count 64", record(func(b []byte) { b[13] = 64 }, true), ErrVersion},
@@ -215,12 +216,11 @@ func TestDecodeRecordLongerInput(t *testing.T) {
 func TestDecodeRecordFlippedBit(t *testing.T) {
 	valid := EncodeRecord(fullRecord())
 	for off := range RecordSize {
+		// A flipped version byte leaves a stale checksum: torn, never
+		// "newer walguard".
 		want := ErrChecksum
-		switch {
-		case off < 8:
+		if off < 8 {
 			want = ErrNotSidecar
-		case off < 10:
-			want = ErrVersion
 		}
 		for bit := range 8 {
 			b := valid

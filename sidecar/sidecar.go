@@ -21,6 +21,9 @@ var (
 	ErrBusy = errors.New("sidecar agreement lock is busy")
 	// ErrSlotsFull: every participant slot is owned by a live connection.
 	ErrSlotsFull = errors.New("every participant slot is taken")
+	// ErrNotRegular: a FIFO, a device, a socket or a directory stands where
+	// the sidecar should be. It is opened without blocking and refused.
+	ErrNotRegular = errors.New("sidecar is not a regular file")
 )
 
 // A Sidecar is one connection's open of a database's sidecar file.
@@ -45,9 +48,6 @@ type OpenOptions struct {
 	Hook func(op, path string) error
 }
 
-// SidecarPath returns the sidecar's path for the database at dbPath.
-func SidecarPath(dbPath string) string { return dbPath + SidecarSuffix }
-
 // OpenSidecar opens, creating it if needed, the sidecar of the database at
 // dbPath. It refuses a symbolic link in the sidecar's place.
 func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
@@ -62,7 +62,9 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 	if perm == 0 {
 		perm = 0o644
 	}
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; openRegular
+	// refuses whatever is not a regular file.
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow|oNonBlock, perm)
 	if err == nil {
 		// The umask may have narrowed the mode; the sidecar must be as
 		// open as the database, or other users of the database lock out.
@@ -70,8 +72,9 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 			f.Close()
 			return nil, cerr
 		}
+		preallocate(f)
 	} else if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(s.path, os.O_RDWR|oNoFollow, 0)
+		f, err = openRegular(s.path, os.O_RDWR)
 	}
 	if err != nil {
 		if isSymlinkLoop(err) {
@@ -345,8 +348,11 @@ func readSnapshot(path string) (Snapshot, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return snap, fmt.Errorf("%s: %w", path, ErrSymlink)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	f, err := openRegular(path, os.O_RDONLY)
 	if err != nil {
+		if isSymlinkLoop(err) {
+			err = fmt.Errorf("%s: %w", path, ErrSymlink)
+		}
 		return snap, err
 	}
 	defer f.Close()

@@ -2,6 +2,9 @@
 
 package sidecar
 
-const oNoFollow = 0
+const (
+	oNoFollow = 0
+	oNonBlock = 0
+)
 
 func isSymlinkLoop(error) bool { return false }

@@ -27,5 +27,5 @@ type Snapshot struct {
 // locks (F_OFD_GETLK), never takes them, and never writes.
 // A missing sidecar is not an error: Exists is false.
 func ReadSnapshot(dbPath string) (Snapshot, error) {
-	return readSnapshot(dbPath + SidecarSuffix)
+	return readSnapshot(SidecarPath(dbPath))
 }

@@ -107,7 +107,7 @@ func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) 
 	default:
 		return rec, m.sidecarFault(op, cause)
 	}
-	if err := m.writeRecord(&rec); err != nil {
+	if err := m.writeRecord(&rec); err != nil && !m.firstRecordCanWait(policy.FamilyUnknown, &rec, err) {
 		return rec, m.sidecarFault(op, err)
 	}
 	return rec, nil
@@ -197,10 +197,10 @@ func (m *mainFile) admit(op string) error {
 }
 
 func (m *mainFile) writeSlot() error {
-	return m.side.WriteSlot(sidecar.Slot{
+	return m.slotWritten(m.side.WriteSlot(sidecar.Slot{
 		PID: uint32(os.Getpid()), Protocol: m.proto, Family: m.family, Mode: m.pendingMode,
 		Since: time.Now(), Host: m.g.opts.HostID, Program: m.g.opts.Program,
-	})
+	}))
 }
 
 // joinFamily admits this connection to write with family want. It is
@@ -281,7 +281,7 @@ func (m *mainFile) observeHeader(f policy.Family) error {
 			return nil
 		case policy.FamilyUnknown:
 			rec.Family, rec.Mode, rec.Reason, rec.Detail = f, defaultMode(f), policy.ReasonFirstUse, ""
-			if err := m.writeRecord(rec); err != nil {
+			if err := m.writeRecord(rec); err != nil && !m.firstRecordCanWait(policy.FamilyUnknown, rec, err) {
 				return m.sidecarFault("read header", err)
 			}
 			return nil
@@ -318,13 +318,14 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 			m.db.knownFamily.Store(uint32(f))
 			return nil
 		}
+		was := rec.Family
 		rec.Family, rec.Reason, rec.Detail = f, policy.ReasonPragma, ""
 		rec.Mode = m.pendingMode
 		if rec.Mode.Family() != f {
 			rec.Mode = defaultMode(f)
 			rec.Reason = policy.ReasonFirstUse
 		}
-		if err := m.writeRecord(rec); err != nil {
+		if err := m.writeRecord(rec); err != nil && !m.firstRecordCanWait(was, rec, err) {
 			return m.sidecarFault("write header", err)
 		}
 		return nil

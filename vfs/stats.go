@@ -83,9 +83,16 @@ type RefusalStatus struct {
 }
 
 // Status reports the sidecar and this process's view of the database at
-// dbPath (as SQLite names it: an absolute path). It takes no lock. An
-// error reading the sidecar is returned, and also kept in Sidecar.Error.
+// dbPath. The path is resolved as SQLite resolves it (absolute, symbolic
+// links followed), so a link to the database reports the database. A
+// database that does not exist is an error matching fs.ErrNotExist. It
+// takes no lock. An error reading the sidecar is returned, and also kept
+// in Sidecar.Error.
 func (g *VFS) Status(dbPath string) (Status, error) {
+	dbPath, err := statusPath(dbPath)
+	if err != nil {
+		return Status{DB: dbPath}, err
+	}
 	side, err := sidecar.ReadStatus(dbPath)
 	st := Status{DB: dbPath, Sidecar: side, Stats: g.Stats()}
 	if db := g.lookup(dbPath); db != nil {

@@ -6,5 +6,5 @@ func detect(path string) (Info, error) {
 		return Info{}, err
 	}
 	// f_type is signed on some architectures; the magics are 32-bit.
-	return infoForMagic(uint32(st.Type)), nil
+	return withMount(infoForMagic(uint32(st.Type)), path), nil
 }

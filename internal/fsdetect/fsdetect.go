@@ -1,6 +1,13 @@
 // Package fsdetect tells which filesystem a path is on and whether that
 // filesystem can share memory between processes.
 //
+// It asks statfs for the filesystem type, and the mount table (Linux's
+// /proc/self/mountinfo, macOS's f_fstypename and f_mntfromname) for the
+// type and source the path was mounted with: a 9p, virtiofs or drvfs mount
+// can report the host's filesystem through statfs, and an overlay is only
+// as good as the directories under it. The table only ever makes a path
+// network, never local.
+//
 // WAL keeps its index in a -shm file that every connection maps into
 // memory; on a network filesystem (NFS, SMB/CIFS, AFS, Ceph, Lustre, ...)
 // or a user-space one (FUSE, including virtiofs, GlusterFS and sshfs;
@@ -33,6 +40,11 @@ type Info struct {
 	// between processes, as WAL's -shm needs. It is false exactly when
 	// Network is true; an unknown filesystem is assumed local.
 	SharesMemory bool
+	// MountPoint and Source are the mount that holds the path, from the
+	// mount table (Linux's /proc/self/mountinfo, macOS's statfs), when
+	// it could be read: "/mnt/c" and "drvfs", "/data" and "server:/export".
+	MountPoint string
+	Source     string
 }
 
 // Detect returns the filesystem that path is on. The path may name a file

@@ -41,3 +41,25 @@ func isUNC(path string) bool {
 	}
 	return false
 }
+
+// infoForMacMount classifies a macOS mount by its type name, its MNT_LOCAL
+// flag and its source: a type the table does not know, mounted from
+// //user@server/share or server:/export, is remote too.
+func infoForMacMount(name, source, point string, mntLocal bool, magic int64) Info {
+	info := infoForTypeName(name, mntLocal, magic)
+	if !info.Network && remoteSource(source) {
+		info = network(info.Type, magic)
+	}
+	info.MountPoint, info.Source = point, source
+	return info
+}
+
+// remoteSource reports whether a mount source names another machine:
+// //server/share (SMB, AFP, WebDAV) or server:/path (NFS).
+func remoteSource(source string) bool {
+	if strings.HasPrefix(source, "//") {
+		return true
+	}
+	host, path, ok := strings.Cut(source, ":")
+	return ok && host != "" && !strings.Contains(host, "/") && strings.HasPrefix(path, "/")
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package lockcheck
+
+const oNonBlock = 0
