@@ -1,4 +1,4 @@
-package walguard_test
+package vfs_test
 
 import (
 	"encoding/binary"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/errclass"
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
@@ -108,7 +107,8 @@ func TestFullDiskNeverRefusesHeldConnections(t *testing.T) {
 func TestLongDatabaseNameGetsShortSidecar(t *testing.T) {
 	dir := filepath.Dir(tempDB(t))
 	path := filepath.Join(dir, strings.Repeat("d", 244)+".db")
-	c := openConn(t, dsn(path, walguard.VFSName))
+	name, _ := registerTestVFS(t, wgvfs.Options{})
+	c := openConn(t, dsn(path, name))
 	mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 	side := sidecar.SidecarPath(path)
 	if base := filepath.Base(side); len(base) > sidecar.MaxNameBytes || !strings.HasSuffix(base, "-walguard") || !strings.Contains(base, "~") {
@@ -135,9 +135,10 @@ func TestSymlinkedDatabaseResolvedLikeSQLite(t *testing.T) {
 	if err := os.Symlink(path, link); err != nil {
 		t.Fatal(err)
 	}
-	c := openConn(t, dsn(link, walguard.VFSName))
+	name, g := registerTestVFS(t, wgvfs.Options{})
+	c := openConn(t, dsn(link, name))
 	mustExec(t, c, "PRAGMA journal_mode=wal; INSERT INTO t VALUES('a', 1)")
-	st, err := walguard.Status(link)
+	st, err := g.Status(link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,8 @@ func TestSymlinkedDatabaseResolvedLikeSQLite(t *testing.T) {
 
 func TestStatusOfMissingDatabaseIsAnError(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "never-created.db")
-	if _, err := walguard.Status(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+	_, g := registerTestVFS(t, wgvfs.Options{})
+	if _, err := g.Status(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("Status of a missing database: %v, want an error naming it that matches fs.ErrNotExist", err)
 	}
 	if _, err := os.Stat(sidecar.SidecarPath(missing)); !errors.Is(err, fs.ErrNotExist) {

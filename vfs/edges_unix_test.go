@@ -1,6 +1,6 @@
 //go:build unix
 
-package walguard_test
+package vfs_test
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/sidecar"
+	wgvfs "github.com/walguard/walguard/vfs"
 )
 
 // A FIFO at the sidecar's path is "not a regular file", at once: neither
@@ -28,10 +28,11 @@ func TestFIFOSidecarIsNotARegularFile(t *testing.T) {
 	if err := syscall.Mkfifo(side, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	name, _ := registerTestVFS(t, wgvfs.Options{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, err := sqlite3.Open(dsn(path, walguard.VFSName))
+		_, err := sqlite3.Open(dsn(path, name))
 		if !errors.Is(err, sidecar.ErrNotRegular) {
 			t.Errorf("open with a FIFO sidecar: %v, want ErrNotRegular", err)
 		}
