@@ -7,8 +7,13 @@
 //
 //	import _ "github.com/walguard/walguard"
 //
-//	db, err := sqlite3.Open("file:app.db?vfs=walguard")
-//	// or, with database/sql and the ncruces driver:
+// and a connection opened with the URI parameter vfs=walguard goes
+// through it, with the ncruces API:
+//
+//	conn, err := sqlite3.Open("file:app.db?vfs=walguard")
+//
+// or with database/sql and the ncruces driver:
+//
 //	db, err := sql.Open("sqlite3", "file:app.db?vfs=walguard&_pragma=busy_timeout(5000)")
 //
 // A refused connection sees SQLITE_BUSY before it writes a byte; the reason

@@ -16,6 +16,8 @@ func init() {
 
 const checkUsage = `usage: walguard check [-json] DB
 
+Flags may come before or after DB.
+
 Check reports on one SQLite database without disturbing it: the header
 (page size, journal family, counters, the SQLite version that wrote it),
 the -wal, -shm and -journal files, walguard's sidecar (DB-walguard) and
@@ -43,7 +45,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // printed below: to stdout for -h, to stderr for a mistake
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
+	dbs, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, checkUsage)
 			return exitOK
@@ -51,11 +54,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "\n%s", checkUsage)
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "walguard check: want exactly one database, got %d arguments\n\n%s", fs.NArg(), checkUsage)
+	if len(dbs) != 1 {
+		fmt.Fprintf(stderr, "walguard check: want exactly one database, got %d arguments %q\n\n%s", len(dbs), dbs, checkUsage)
 		return exitUsage
 	}
-	report, err := lockcheck.Inspect(fs.Arg(0))
+	report, err := lockcheck.Inspect(dbs[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "walguard check: %v\n", err)
 		return exitUsage

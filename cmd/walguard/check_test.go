@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +102,28 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 }
 
+func TestParseInterspersed(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		pos  []string
+		json bool
+	}{
+		{[]string{"a.db"}, []string{"a.db"}, false},
+		{[]string{"-json", "a.db"}, []string{"a.db"}, true},
+		{[]string{"a.db", "-json"}, []string{"a.db"}, true},
+		{[]string{"a.db", "-json", "b.db"}, []string{"a.db", "b.db"}, true},
+		{[]string{"a.db", "--", "-json"}, []string{"a.db", "-json"}, false},
+		{nil, nil, false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		asJSON := fs.Bool("json", false, "")
+		pos, err := parseInterspersed(fs, tc.args)
+		if err != nil || !slices.Equal(pos, tc.pos) || *asJSON != tc.json {
+			t.Errorf("parseInterspersed(%q) = %q, json %v, %v; want %q, json %v", tc.args, pos, *asJSON, err, tc.pos, tc.json)
+		}
+	}
+}
+
 func TestCheckUsage(t *testing.T) {
 	db := newDB(t, false, "CREATE TABLE t(x)")
 	for _, tc := range []struct {
@@ -113,6 +137,11 @@ func TestCheckUsage(t *testing.T) {
 		{"no database", []string{"check"}, exitUsage, "", "want exactly one database, got 0"},
 		{"two databases", []string{"check", db, db}, exitUsage, "", "got 2"},
 		{"unknown flag", []string{"check", "-frob", db}, exitUsage, "", "flag provided but not defined: -frob"},
+		{"flag after the database", []string{"check", db, "-json"}, exitOK, `"verdict": "consistent"`, ""},
+		{"flag before the database", []string{"check", "-json", db}, exitOK, `"verdict": "consistent"`, ""},
+		{"unknown flag after the database", []string{"check", db, "-frob"}, exitUsage, "", "flag provided but not defined: -frob"},
+		{"-h after the database", []string{"check", db, "-h"}, exitOK, "Exit codes:", ""},
+		{"a database named like a flag after --", []string{"check", "--", "-json"}, exitUsage, "", "cannot read database"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(tc.args...)

@@ -7,8 +7,10 @@
 // The commands are:
 //
 //	check DB    report the journal mode, files, sidecar and locks of a database, and any hazard
+//	stress      multi-process torture run: kills, faults, mixed journal modes and locking protocols
 //
-// Run "walguard <command> -h" for a command's flags and exit codes.
+// Run "walguard <command> -h" for a command's flags and exit codes. Flags
+// may come before or after a command's arguments.
 package main
 
 import (
