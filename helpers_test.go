@@ -9,5 +9,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testproc.Dispatch(childRoles)
-	os.Exit(m.Run())
+	os.Exit(testproc.RunInPrivateTemp(func() int {
+		defer removeFlockChild()
+		return m.Run()
+	}))
 }

@@ -245,8 +245,17 @@ var flockBinary struct {
 	err  error
 }
 
+// removeFlockChild removes what buildFlockChild built; TestMain calls it
+// once every test has run.
+func removeFlockChild() {
+	if flockBinary.path != "" {
+		os.RemoveAll(filepath.Dir(flockBinary.path))
+	}
+}
+
 // buildFlockChild builds this test binary with -tags sqlite3_flock: a
-// walguard user whose SQLite locks with flock(2) instead of OFD locks.
+// walguard user whose SQLite locks with flock(2) instead of OFD locks. It
+// is built once per test binary and removed by removeFlockChild.
 func buildFlockChild(t *testing.T) string {
 	t.Helper()
 	flockBinary.once.Do(func() {

@@ -19,7 +19,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testproc.Dispatch(childRoles)
-	os.Exit(m.Run())
+	os.Exit(testproc.RunInPrivateTemp(m.Run))
 }
 
 // Environment variables the benchmarks read; see the package doc.

@@ -18,7 +18,7 @@ const helperEnv = "WALGUARD_LOCKCHECK_HELPER"
 
 func TestMain(m *testing.M) {
 	testproc.Dispatch(map[string]func(){"lockholder": lockHolder})
-	os.Exit(m.Run())
+	os.Exit(testproc.RunInPrivateTemp(m.Run))
 }
 
 // lockHolder runs as a child of startLockHolder: it takes a lock of the

@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 		return os.Args[0], []string{"-test.run=^$"}, nil
 	}
 	testproc.Dispatch(map[string]func(){"cli": cliChild})
-	os.Exit(m.Run())
+	os.Exit(testproc.RunInPrivateTemp(m.Run))
 }
 
 // cliChild runs the command as a process of its own: its arguments are the
