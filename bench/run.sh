@@ -35,9 +35,11 @@ done
 
 cleanup=()
 trap 'rm -rf "${cleanup[@]}"' EXIT
+keep=1
 if [ -z "$out" ]; then
 	out=$(mktemp -d)
 	cleanup+=("$out")
+	keep=0
 fi
 mkdir -p "$out"
 : >"$out/all.txt"
@@ -77,7 +79,7 @@ echo "## walguard/os"
 echo
 echo "ratio: of the medians over all runs. paired: median of the per-run ratios (both VFSes ran"
 echo "back to back in one process), which cancels drift slower than a run; CI: its distribution-free"
-echo "95% confidence interval (order statistics). met: the paired median is within the issue's target."
+echo "95% confidence interval (order statistics). met: the paired median is within the target (docs/performance.md)."
 echo
 # Stage 1: one line per run, benchmark and unit: "name unit os|walguard|ratio value".
 awk '
@@ -149,4 +151,8 @@ awk '
 		}
 	}' | tee "$out/ratios.txt"
 echo
-echo "raw outputs: $out" >&2
+if [ "$keep" = 1 ]; then
+	echo "raw outputs: $out" >&2
+else
+	echo "raw outputs removed; -o DIR keeps them" >&2
+fi
