@@ -81,16 +81,16 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	if err != nil {
 		file.Close()
 		reason := policy.ReasonSidecarUnavailable
-		return nil, flags, vfs.SystemError(g.refuse(m.db, &RefusalError{
+		return nil, flags, g.refuse(m.db, &RefusalError{
 			DB: path, Op: "open", Reason: reason, Err: err,
 			Why: "the sidecar lock record cannot be opened, so this connection cannot join",
-		}), sqlite3.CANTOPEN)
+		})
 	}
 	g.stats.opens.Add(1)
 	// A refused join leaves the connection open but not admitted: its
 	// first lock retries the join and returns SQLITE_BUSY while refused,
 	// which the busy handler retries.
-	if err := m.admit("open"); err != nil && !isBusy(err) {
+	if err := m.admit("open"); err != nil && !waitable(err) {
 		m.Close()
 		return nil, flags, err
 	}
@@ -98,13 +98,13 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 }
 
 // transientFault turns a transient fault that outlasted the retry budget,
-// met before the transaction wrote anything, into a refusal SQLite sees as
-// SQLITE_BUSY; other errors pass as they are.
+// met before the transaction wrote anything, into a refusal (which SQLite
+// sees as SQLITE_BUSY); other errors pass as they are.
 func (g *VFS) transientFault(db *dbState, op string, err error) error {
 	if errclass.Classify(err) != policy.ClassTransient || isBusy(err) {
 		return err
 	}
-	return g.busy(db, &RefusalError{DB: db.path, Op: op, Reason: policy.ReasonTransientFault,
+	return g.refuse(db, &RefusalError{DB: db.path, Op: op, Reason: policy.ReasonTransientFault,
 		Why: "a transient fault outlasted the retry budget; the agreed mode is unchanged", Err: err})
 }
 
@@ -121,12 +121,12 @@ func (m *mainFile) Close() error {
 func (m *mainFile) Lock(lock vfs.LockLevel) error {
 	if !m.admitted {
 		if err := m.admit("lock"); err != nil {
-			return err
+			return toSQLite(err, sqlite3.IOERR)
 		}
 	}
 	if lock == vfs.LOCK_RESERVED && m.family != policy.FamilyRollback {
 		if err := m.joinFamily("begin write", policy.FamilyRollback); err != nil {
-			return err
+			return toSQLite(err, sqlite3.IOERR)
 		}
 	}
 	var err error
@@ -143,7 +143,7 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 	if err == nil {
 		m.lock = lock
 	}
-	return err
+	return toSQLite(err, sqlite3.IOERR)
 }
 
 // lockFault handles a failure to take SHARED that is not contention.
@@ -171,18 +171,18 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 	// but the 100-byte header peek SQLite does at open, without locks.
 	if !m.admitted && m.proto == policy.ProtocolNoLock && !(off == 0 && len(p) == 100) {
 		if err := m.admit("read"); err != nil {
-			return 0, err
+			return 0, toSQLite(err, sqlite3.IOERR)
 		}
 	}
 	n, err := retried(m.g, func() (int, error) { return m.File.ReadAt(p, off) })
 	if err != nil && off == 0 && m.lock <= vfs.LOCK_SHARED && errclass.Classify(err) == policy.ClassTransient {
 		// The header, read before this transaction wrote anything.
-		return n, m.g.transientFault(m.db, "read header", err)
+		return n, toSQLite(m.g.transientFault(m.db, "read header", err), sqlite3.IOERR)
 	}
 	if off == 0 && n >= 20 {
 		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {
 			if ferr := m.observeHeader(f); ferr != nil {
-				return 0, ferr
+				return 0, toSQLite(ferr, sqlite3.IOERR)
 			}
 		}
 	}
@@ -195,7 +195,7 @@ func (m *mainFile) WriteAt(p []byte, off int64) (int, error) {
 	if off == 0 && len(p) >= 20 {
 		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {
 			if err := m.recordHeaderWrite(f); err != nil {
-				return 0, err
+				return 0, toSQLite(err, sqlite3.IOERR)
 			}
 		}
 	}

@@ -12,10 +12,13 @@ import (
 
 // A RefusalError says why walguard refused an operation: the database, the
 // operation, the reason, the agreed mode with who set it and why, and
-// whether retrying can help. SQLite sees it as SQLITE_BUSY (or, for
-// reasons retrying cannot fix, as the error it wraps); read it back with
-// [VFS.Status], PRAGMA walguard_status, or errors.As where the driver
-// keeps it (errors on open).
+// whether retrying can help. It stays a *RefusalError inside the shim until
+// the method SQLite called returns, where it becomes SQLITE_BUSY if
+// retrying can help, and otherwise that call's own code (SQLITE_CANTOPEN
+// on an open, SQLITE_ERROR for a pragma, SQLITE_IOERR elsewhere), under
+// which the driver keeps it for errors.As. A refused pragma's message is
+// its text. Read it back also with [VFS.Status], [VFS.LastRefusal] and
+// PRAGMA walguard_status.
 type RefusalError struct {
 	DB     string         // the database path
 	Op     string         // what was refused: "open", "open -wal", "begin write", "journal_mode=delete", ...

@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
-
-	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
@@ -23,7 +19,8 @@ import (
 // shared locks held for as long as they are true, so a process that dies
 // withdraws them with its file descriptors.
 
-// refuse records, counts and logs a refusal, and returns it.
+// refuse records, counts and logs a refusal, and returns it. Refusals
+// travel typed from here to toSQLite, where they become SQLite codes.
 func (g *VFS) refuse(db *dbState, e *RefusalError) *RefusalError {
 	g.stats.refused(e.Reason)
 	db.mu.Lock()
@@ -35,21 +32,6 @@ func (g *VFS) refuse(db *dbState, e *RefusalError) *RefusalError {
 		slog.Bool("retryable", e.Retryable()), slog.Any("err", e.Err),
 		slog.String("agreed", e.Agreed.String()))
 	return e
-}
-
-// busy refuses and returns the refusal as SQLite should see it: BUSY, so
-// that busy handlers and retry loops wait for the other participants.
-// A refusal that retrying cannot fix is returned as CANTOPEN (on opens) or
-// IOERR, codes under which the driver keeps the error readable.
-func (g *VFS) busy(db *dbState, e *RefusalError) error {
-	g.refuse(db, e)
-	switch {
-	case e.WalguardClass() != policy.ClassIncompatible:
-		return vfs.SystemError(e, sqlite3.BUSY)
-	case strings.HasPrefix(e.Op, "open"):
-		return vfs.SystemError(e, sqlite3.CANTOPEN)
-	}
-	return vfs.SystemError(e, sqlite3.IOERR)
 }
 
 // withAgreement runs fn holding the agreement byte, with the record read
@@ -78,7 +60,7 @@ func (m *mainFile) sidecarFault(op string, err error) error {
 		e.Reason = policy.ReasonTransientFault
 		e.Why = "the sidecar's agreement lock or I/O did not answer in time; the agreed mode is unchanged"
 	}
-	return m.g.busy(m.db, e)
+	return m.g.refuse(m.db, e)
 }
 
 // repairRecord creates a missing record, or rebuilds a torn or garbage one
@@ -89,14 +71,14 @@ func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) 
 	switch {
 	case errors.Is(cause, sidecar.ErrNoRecord):
 	case m.g.pol.CorruptRecord == policy.RecordRefuse:
-		return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
+		return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 			Why: fmt.Sprintf("the sidecar %s is not a valid record and the policy refuses to rebuild it; inspect it with walguard check", m.side.Path())})
 	case errors.Is(cause, sidecar.ErrNotSidecar), errors.Is(cause, sidecar.ErrVersion),
 		errors.Is(cause, sidecar.ErrChecksum), errors.Is(cause, sidecar.ErrTruncated),
 		errors.Is(cause, sidecar.ErrInvalid):
 		if errors.Is(cause, sidecar.ErrVersion) {
 			// A newer walguard wrote it: never overwrite what we cannot read.
-			return rec, m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
+			return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 				Why: "the sidecar was written by a newer walguard; upgrade this program"})
 		}
 		rec.Reason = policy.ReasonRebuilt
@@ -176,11 +158,11 @@ func (m *mainFile) admit(op string) error {
 		}
 		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Others: others})
 		if !d.Allow {
-			return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
+			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
 		}
 		if _, err := m.side.AcquireSlot(); err != nil {
 			if errors.Is(err, sidecar.ErrSlotsFull) {
-				return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSlotsFull, Err: err,
+				return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSlotsFull, Err: err,
 					Why: "too many connections are open on this database; retry when one closes"})
 			}
 			return m.sidecarFault(op, err)
@@ -226,7 +208,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return m.sidecarFault(op, err)
 		}
 		if d := m.g.pol.AdmitFamily(req); !d.Allow {
-			return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
+			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
 		}
 		if err := m.side.HoldFamily(want); err != nil {
 			return m.sidecarFault(op, err)
@@ -299,7 +281,7 @@ func (m *mainFile) foreignFlip(op string, rec *sidecar.Record, header policy.Fam
 		slog.String("db", m.name), slog.String("recorded", was.String()), slog.String("header", header.String()),
 		slog.String("recorded_by", rec.Program), slog.Uint64("recorded_pid", uint64(rec.SetterPID)))
 	if m.g.pol.ForeignFlip == policy.FlipRefuse {
-		return m.g.busy(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonForeignFlipRefused, Agreed: *rec,
+		return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonForeignFlipRefused, Agreed: *rec,
 			Why: fmt.Sprintf("the header says %s but walguard agreed on %s; a process without walguard changed it", header, was)})
 	}
 	rec.Family, rec.Mode, rec.Reason = header, defaultMode(header), policy.ReasonForeignFlip

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
 
@@ -64,7 +65,7 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
 	if j.main.family != j.family {
 		if err := j.main.joinFamily("write", j.family); err != nil {
-			return 0, err
+			return 0, toSQLite(err, sqlite3.IOERR)
 		}
 	}
 	return j.File.WriteAt(p, off)
@@ -75,7 +76,7 @@ func (j *journalFile) WriteAt(p []byte, off int64) (int, error) {
 func (j *journalFile) ReadAt(p []byte, off int64) (int, error) {
 	n, err := retried(j.main.g, func() (int, error) { return j.File.ReadAt(p, off) })
 	if err != nil && off == 0 && j.family == policy.FamilyWAL && j.main.lock <= vfs.LOCK_SHARED {
-		return n, j.main.g.transientFault(j.main.db, "read -wal header", err)
+		return n, toSQLite(j.main.g.transientFault(j.main.db, "read -wal header", err), sqlite3.IOERR)
 	}
 	return n, err
 }

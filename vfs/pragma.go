@@ -27,22 +27,23 @@ func (m *mainFile) Pragma(name, value string) (string, error) {
 		return st.json(), nil
 	case "journal_mode":
 		if mode, ok := policy.ParseJournalMode(value); ok {
-			if msg, err := m.journalMode(mode); err != nil {
-				return msg, err
+			if err := m.journalMode(mode); err != nil {
+				// The text of the error in hand is the pragma's message,
+				// whatever its code.
+				return err.Error(), toSQLite(err, sqlite3.ERROR)
 			}
 		}
 	}
 	return m.File.Pragma(name, value)
 }
 
-// journalMode decides a journal_mode change. A refusal returns its
-// message with SQLITE_BUSY (or SQLITE_ERROR where retrying cannot help),
-// before SQLite has written anything.
-func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
+// journalMode decides a journal_mode change, before SQLite has written
+// anything: nil admits it, a *RefusalError refuses it.
+func (m *mainFile) journalMode(mode policy.JournalMode) error {
 	op := "journal_mode=" + mode.String()
 	if !m.admitted {
 		if err := m.admit(op); err != nil {
-			return m.refusalMessage(err), sqlite3.BUSY
+			return err
 		}
 	}
 	to := mode.Family()
@@ -52,7 +53,7 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 		// it, but a Windows test would see it. Restore it after deciding.
 		if held := m.side.Family(); held != policy.FamilyUnknown {
 			if err := m.side.ReleaseFamily(); err != nil {
-				return err
+				return m.sidecarFault(op, err)
 			}
 			defer func() {
 				if m.side.HoldFamily(held) != nil {
@@ -68,11 +69,11 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 		var err error
 		if from != policy.FamilyUnknown && from != to {
 			if req.OthersInFrom, err = m.side.OthersUseFamily(from); err != nil {
-				return err
+				return m.sidecarFault(op, err)
 			}
 		}
 		if req.FamilyRequest, err = m.familyFacts(to, rec); err != nil {
-			return err
+			return m.sidecarFault(op, err)
 		}
 		d := m.g.pol.Transition(req)
 		if from == to || from == policy.FamilyUnknown {
@@ -85,24 +86,11 @@ func (m *mainFile) journalMode(mode policy.JournalMode) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return m.refusalMessage(err), sqlite3.BUSY
+		return err
 	}
 	if refusal != nil {
-		m.g.refuse(m.db, refusal)
-		if refusal.WalguardClass() == policy.ClassIncompatible {
-			// A plain error reaches SQLite as SQLITE_ERROR with its text.
-			return "", refusal
-		}
-		return refusal.Error(), sqlite3.BUSY
+		return m.g.refuse(m.db, refusal)
 	}
 	m.pendingMode = mode
-	return "", nil
-}
-
-// refusalMessage extracts the text of a refusal returned as a VFS error.
-func (m *mainFile) refusalMessage(err error) string {
-	if e := m.g.LastRefusal(m.name); e != nil {
-		return e.Error()
-	}
-	return err.Error()
+	return nil
 }

@@ -123,11 +123,14 @@ func (g *VFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vf
 	case name == nil || flags&(vfs.OPEN_MEMORY|vfs.OPEN_DELETEONCLOSE) != 0:
 		// Temporary and in-memory files are private to one connection.
 	case flags&vfs.OPEN_MAIN_DB != 0:
-		return g.openMain(name, flags)
+		file, flags, err := g.openMain(name, flags)
+		return file, flags, toSQLite(err, sqlite3.CANTOPEN)
 	case flags&vfs.OPEN_WAL != 0:
-		return g.openJournal(name, flags, policy.FamilyWAL)
+		file, flags, err := g.openJournal(name, flags, policy.FamilyWAL)
+		return file, flags, toSQLite(err, sqlite3.CANTOPEN)
 	case flags&vfs.OPEN_MAIN_JOURNAL != 0:
-		return g.openJournal(name, flags, policy.FamilyRollback)
+		file, flags, err := g.openJournal(name, flags, policy.FamilyRollback)
+		return file, flags, toSQLite(err, sqlite3.CANTOPEN)
 	}
 	g.stats.passThrough.Add(1)
 	return vfsutil.WrapOpenFilename(g.base, name, flags)
