@@ -69,9 +69,9 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 
 	if !SupportsSidecar {
 		file.Close()
-		return nil, flags, vfs.SystemError(g.refuse(m.db, &RefusalError{
+		return nil, flags, g.refuse(m.db, &RefusalError{
 			DB: path, Op: "open", Reason: policy.ReasonSidecarUnavailable, Why: unsupportedPlatform(),
-		}), sqlite3.CANTOPEN)
+		})
 	}
 	perm := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
