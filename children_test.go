@@ -9,7 +9,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/internal/testproc"
 )
 
@@ -33,7 +32,8 @@ func childFatal(format string, args ...any) {
 func childWriter() {
 	db, id := os.Getenv("WG_DB"), os.Getenv("WG_ID")
 	n, _ := strconv.Atoi(os.Getenv("WG_N"))
-	c, err := sqlite3.Open("file:" + db + "?vfs=walguard")
+	name, g := childVFS()
+	c, err := sqlite3.Open("file:" + db + "?vfs=" + name)
 	if err != nil {
 		childFatal("open: %v", err)
 	}
@@ -46,7 +46,7 @@ func childWriter() {
 	defer stmt.Close()
 	refused := false
 	noteRefusal := func() {
-		if r := walguard.Default.LastRefusal(db); r != nil && !refused {
+		if r := g.LastRefusal(db); r != nil && !refused {
 			fmt.Println("refused", r.Reason)
 			refused = true
 		}
@@ -77,8 +77,8 @@ func prepareRetry(c *sqlite3.Conn, sql string) (*sqlite3.Stmt, string, error) {
 	for {
 		stmt, tail, err := c.Prepare(sql)
 		if errors.Is(err, sqlite3.BUSY) {
-			if r := walguard.Default.LastRefusal(os.Getenv("WG_DB")); r != nil {
-				fmt.Println("refused", r.Reason)
+			if _, g := childVFS(); g.LastRefusal(os.Getenv("WG_DB")) != nil {
+				fmt.Println("refused", g.LastRefusal(os.Getenv("WG_DB")).Reason)
 			}
 			continue
 		}

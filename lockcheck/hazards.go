@@ -35,6 +35,13 @@ const (
 	// HazardParticipantsDisagree: live participants use different locking
 	// protocols or journal families.
 	HazardParticipantsDisagree = "participants-disagree"
+	// HazardSidecarReplaced: live participants hold declarations on the
+	// database's mirror bytes that the sidecar does not show: it was
+	// removed, replaced or renamed over while in use.
+	HazardSidecarReplaced = "sidecar-replaced"
+	// HazardSeveralNames: the database file has more than one name (hard
+	// links), so SQLite may keep two journals for it.
+	HazardSeveralNames = "several-names"
 )
 
 // A Hazard is one problem Inspect found, with what to do about it.
@@ -52,6 +59,8 @@ func (r *Report) findHazards() {
 	r.hotJournal()
 	r.badSidecar()
 	r.participantsDisagree()
+	r.sidecarReplaced()
+	r.severalNames()
 }
 
 func (r *Report) hazard(code, advice, format string, args ...any) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/walguard/walguard/internal/dbpath"
 	"github.com/walguard/walguard/internal/hostid"
+	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/sidecar"
 )
 
@@ -39,7 +40,8 @@ type Lock struct {
 type Report struct {
 	Path    string         `json:"path"`
 	Size    int64          `json:"size"`
-	Host    string         `json:"host"` // this host's identity, as walguard records it
+	Names   uint64         `json:"names"` // hard links to the database file (st_nlink); 0 where unknown
+	Host    string         `json:"host"`  // this host's identity, as walguard records it
 	Header  DBHeader       `json:"header"`
 	WAL     WALInfo        `json:"wal"`
 	SHM     SHMInfo        `json:"shm"`
@@ -101,6 +103,9 @@ func Inspect(dbPath string) (*Report, error) {
 		r.note("journal: %v", err)
 	}
 	r.readSidecar()
+	if n, known, err := nlink.Count(r.Path); err == nil && known {
+		r.Names = n
+	}
 	r.readLocks()
 	r.decideCheckpoint()
 	r.Journal.decideHot(r.reservedState())

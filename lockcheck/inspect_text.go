@@ -177,7 +177,7 @@ func (r *Report) writeJournal(t *textWriter) {
 
 func (r *Report) writeSidecar(t *textWriter) {
 	s := r.Sidecar
-	if !s.Exists && s.Error == "" {
+	if !s.Exists && s.Error == "" && !s.ReplacedWhileInUse {
 		t.printf("\nsidecar %s: absent (no walguard connection has opened this database)\n", s.Path)
 		return
 	}
@@ -194,6 +194,9 @@ func (r *Report) writeSidecar(t *textWriter) {
 	t.field("agreement byte", "%s", map[bool]string{true: "held (a change is in progress)", false: "free"}[s.AgreementHeld])
 	t.field("protocols in use", "%s", listOrNone(s.Protocols))
 	t.field("families in use", "%s", listOrNone(s.Families))
+	if s.ReplacedWhileInUse {
+		t.field("replaced", "sidecar replaced while in use: the database's mirror bytes show participants this sidecar does not (slots %s)", intsOrNone(s.UnlistedSlots))
+	}
 	t.field("live participants", "%d", len(s.Participants))
 	for _, p := range s.Participants {
 		if p.Entry != nil {
@@ -254,4 +257,15 @@ func (r *Report) writeVerdict(t *textWriter) {
 		t.printf("  [%s] %s\n", h.Code, h.Message)
 		t.printf("    what to do: %s\n", h.Advice)
 	}
+}
+
+func intsOrNone(list []int) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	names := make([]string, len(list))
+	for i, v := range list {
+		names[i] = strconv.Itoa(v)
+	}
+	return strings.Join(names, ", ")
 }

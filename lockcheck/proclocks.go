@@ -154,11 +154,17 @@ type lockRegion struct {
 func regionsOf(role string) []lockRegion {
 	switch role {
 	case RoleDB:
-		return []lockRegion{
+		r := []lockRegion{
 			{PendingByte, PendingByte, "PENDING"},
 			{ReservedByte, ReservedByte, "RESERVED"},
 			{SharedFirst, SharedFirst + SharedSize - 1, "SHARED"},
 		}
+		// walguard's mirror of its sidecar bytes (sidecar/mirror.go).
+		for _, side := range regionsOf(RoleSidecar) {
+			m := sidecar.MirrorByte(side.lo)
+			r = append(r, lockRegion{m, m, "mirror " + side.name})
+		}
+		return r
 	case RoleSHM:
 		names := []string{"WRITE", "CHECKPOINT", "RECOVER", "READ0", "READ1", "READ2", "READ3", "READ4", "DMS"}
 		r := make([]lockRegion, len(names))
@@ -200,6 +206,9 @@ func RangeName(role string, start, end int64, write bool) string {
 	for _, r := range regionsOf(role) {
 		if r.hi < start || (end >= 0 && r.lo > end) {
 			continue
+		}
+		if r.lo >= sidecar.MirrorBase && start < sidecar.MirrorBase {
+			continue // SQLite's range to EOF is not walguard's mirror
 		}
 		if role == RoleDB && r.name == "SHARED" && write {
 			return "EXCLUSIVE" // which implies PENDING and RESERVED

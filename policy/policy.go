@@ -29,6 +29,13 @@ type Policy struct {
 	// runs on another host. Off by default: WAL's shared memory cannot span
 	// hosts.
 	AllowSecondHostWAL bool
+
+	// AllowHardLinks admits read-write connections to a database file that
+	// has more than one name (hard links). Off by default: SQLite keeps
+	// -journal, -wal and -shm by name, so writers through two names use two
+	// journals for one file. walguard's own declarations hold across names
+	// (they are mirrored on the file itself), SQLite's journals do not.
+	AllowHardLinks bool
 }
 
 // NetworkFSAction is the choice for filesystems that cannot share memory.

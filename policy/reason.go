@@ -13,6 +13,10 @@ const (
 	ReasonNetworkFS    Reason = 4 // the filesystem cannot share memory between processes
 	ReasonForeignFlip  Reason = 5 // a process without walguard changed header bytes 18/19
 	ReasonRebuilt      Reason = 6 // the record was torn or garbage and was rebuilt
+	// ReasonSidecarReplaced: a fresh record was started while the database's
+	// mirror bytes showed live participants: the sidecar was removed or
+	// replaced while in use.
+	ReasonSidecarReplaced Reason = 12
 )
 
 // Why a connection or a statement was refused.
@@ -30,6 +34,7 @@ const (
 	ReasonSlotsFull          Reason = 26 // every participant slot is taken
 	ReasonHeaderSaysWAL      Reason = 27 // a rollback decision refused because the header says WAL
 	ReasonForeignFlipRefused Reason = 28 // the header was flipped by a foreign process and the policy refuses it
+	ReasonHardLinks          Reason = 40 // the database has several names (hard links) and the policy refuses writing
 )
 
 var reasonText = map[Reason]string{
@@ -40,6 +45,7 @@ var reasonText = map[Reason]string{
 	ReasonNetworkFS:          "filesystem cannot share memory",
 	ReasonForeignFlip:        "header changed without walguard",
 	ReasonRebuilt:            "record rebuilt",
+	ReasonSidecarReplaced:    "sidecar replaced while in use",
 	ReasonProtocolMismatch:   "locking protocol mismatch",
 	ReasonFamilyMismatch:     "journal family mismatch",
 	ReasonDowngradeWhileWAL:  "downgrade while WAL in use",
@@ -53,6 +59,7 @@ var reasonText = map[Reason]string{
 	ReasonSlotsFull:          "participant slots full",
 	ReasonHeaderSaysWAL:      "header says WAL",
 	ReasonForeignFlipRefused: "foreign header flip refused",
+	ReasonHardLinks:          "database has several names",
 }
 
 // String returns a short lower-case phrase.

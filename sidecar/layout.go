@@ -21,6 +21,9 @@ const SidecarSuffix = "-walguard"
 //	LockBase + 16 + p       protocol byte for policy.Protocol p: shared by every participant using p
 //	LockBase + 32 + f       family byte for policy.Family f: shared by every participant writing with f
 //	LockBase + 64 + i       slot byte i: exclusive while slot i is owned
+//
+// Every one of them is mirrored on the database file at MirrorBase (2^48)
+// + (offset - LockBase), and taken and tested there too: see mirror.go.
 const (
 	RecordSize      = 256
 	SlotTableOffset = 512

@@ -31,6 +31,7 @@ var (
 // the process, releases them all. It is not safe for concurrent use.
 type Sidecar struct {
 	f        *os.File
+	db       *os.File // the database, where the lock bytes are mirrored (mirror.go); nil without one
 	path     string
 	slot     int             // owned slot index, or -1
 	protocol policy.Protocol // protocol byte held shared, or 0
@@ -83,6 +84,10 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 		return nil, err
 	}
 	s.f = f
+	if err := s.openMirror(dbPath); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -94,7 +99,8 @@ func (s *Sidecar) Close() error {
 	if s == nil || s.f == nil {
 		return nil
 	}
-	err := s.f.Close()
+	err := s.closeMirror() // first: a mirror byte is never held without its sidecar byte
+	err = errors.Join(err, s.f.Close())
 	s.f = nil
 	s.slot, s.protocol, s.family = -1, 0, 0
 	return err
@@ -125,7 +131,7 @@ func (s *Sidecar) LockAgreement(wait time.Duration) error {
 	}
 	deadline := time.Now().Add(wait)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		err := filelock.TryLock(s.f, AgreementByte, true)
+		err := s.tryLock(AgreementByte, true)
 		if err != filelock.ErrHeld {
 			return err
 		}
@@ -137,7 +143,7 @@ func (s *Sidecar) LockAgreement(wait time.Duration) error {
 }
 
 // UnlockAgreement releases the agreement byte.
-func (s *Sidecar) UnlockAgreement() error { return filelock.Unlock(s.f, AgreementByte) }
+func (s *Sidecar) UnlockAgreement() error { return s.unlock(AgreementByte) }
 
 // ReadRecord reads and verifies the record. A sidecar with no record yet
 // gives ErrNoRecord.
@@ -178,7 +184,7 @@ func (s *Sidecar) AcquireSlot() (int, error) {
 		return -1, err
 	}
 	for i := range MaxSlots {
-		switch err := filelock.TryLock(s.f, SlotByte(i), true); err {
+		switch err := s.tryLock(SlotByte(i), true); err {
 		case nil:
 			s.slot = i
 			return i, nil
@@ -215,12 +221,12 @@ func (s *Sidecar) HoldProtocol(p policy.Protocol) error {
 		return nil
 	}
 	if s.protocol != 0 {
-		if err := filelock.Unlock(s.f, ProtocolByte(s.protocol)); err != nil {
+		if err := s.unlock(ProtocolByte(s.protocol)); err != nil {
 			return err
 		}
 		s.protocol = 0
 	}
-	if err := filelock.TryLock(s.f, ProtocolByte(p), false); err != nil {
+	if err := s.tryLock(ProtocolByte(p), false); err != nil {
 		return s.heldErr(err)
 	}
 	s.protocol = p
@@ -236,7 +242,7 @@ func (s *Sidecar) HoldFamily(f policy.Family) error {
 	if err := s.ReleaseFamily(); err != nil {
 		return err
 	}
-	if err := filelock.TryLock(s.f, FamilyByte(f), false); err != nil {
+	if err := s.tryLock(FamilyByte(f), false); err != nil {
 		return s.heldErr(err)
 	}
 	s.family = f
@@ -248,7 +254,7 @@ func (s *Sidecar) ReleaseFamily() error {
 	if s.family == 0 {
 		return nil
 	}
-	if err := filelock.Unlock(s.f, FamilyByte(s.family)); err != nil {
+	if err := s.unlock(FamilyByte(s.family)); err != nil {
 		return err
 	}
 	s.family = 0
@@ -260,12 +266,12 @@ func (s *Sidecar) Family() policy.Family { return s.family }
 
 // OthersUseProtocol reports whether another open holds protocol p's byte.
 func (s *Sidecar) OthersUseProtocol(p policy.Protocol) (bool, error) {
-	return filelock.Test(s.f, ProtocolByte(p))
+	return s.test(ProtocolByte(p))
 }
 
 // OthersUseFamily reports whether another open holds family f's byte.
 func (s *Sidecar) OthersUseFamily(f policy.Family) (bool, error) {
-	return filelock.Test(s.f, FamilyByte(f))
+	return s.test(FamilyByte(f))
 }
 
 // Participants lists the other live participants: slots whose lock byte

@@ -21,11 +21,24 @@ type Snapshot struct {
 	Protocols     []policy.Protocol // protocol bytes held by someone
 	Families      []policy.Family   // family bytes held by someone
 	AgreementHeld bool              // someone is changing the record or joining right now
+
+	// From the database's mirror bytes (mirror.go). Protocols and
+	// Families above include what the mirror shows.
+	MirrorRead bool  // the database's mirror bytes could be tested
+	Unlisted   []int // slots held on the database's mirror but not in this sidecar
+	// Replaced: live participants hold declarations on the database that
+	// this sidecar does not show: it was removed, replaced or renamed over
+	// while they use the database (they hold the file that was there).
+	Replaced bool
 }
 
 // ReadSnapshot reads the sidecar of the database at dbPath. It only tests
 // locks (F_OFD_GETLK), never takes them, and never writes.
 // A missing sidecar is not an error: Exists is false.
 func ReadSnapshot(dbPath string) (Snapshot, error) {
-	return readSnapshot(SidecarPath(dbPath))
+	snap, err := readSnapshot(SidecarPath(dbPath))
+	if merr := snap.readMirror(dbPath); err == nil {
+		err = merr
+	}
+	return snap, err
 }

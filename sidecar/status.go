@@ -30,6 +30,12 @@ type Status struct {
 	Protocols     []policy.Protocol   `json:"protocols"`       // protocol bytes someone holds, by name in JSON
 	Families      []policy.Family     `json:"families"`        // family bytes someone holds, by name in JSON
 	Participants  []ParticipantStatus `json:"participants"`
+	// ReplacedWhileInUse: live participants hold declarations on the
+	// database's mirror bytes that this sidecar does not show (the sidecar
+	// was removed, replaced or renamed over while they use the database);
+	// UnlistedSlots are their slots. See mirror.go.
+	ReplacedWhileInUse bool  `json:"replaced_while_in_use"`
+	UnlistedSlots      []int `json:"unlisted_slots"`
 }
 
 // A ParticipantStatus is a live participant slot, as Status shows it.
@@ -54,6 +60,9 @@ func ReadStatus(dbPath string) (Status, error) {
 		Protocols:     snap.Protocols,
 		Families:      snap.Families,
 		Participants:  []ParticipantStatus{},
+
+		ReplacedWhileInUse: snap.Replaced,
+		UnlistedSlots:      append([]int{}, snap.Unlisted...),
 	}
 	if err != nil {
 		s.Error = err.Error()

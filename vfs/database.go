@@ -73,6 +73,10 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 			DB: path, Op: "open", Reason: policy.ReasonSidecarUnavailable, Why: unsupportedPlatform(),
 		})
 	}
+	if err := g.refuseSecondName(m.db, path); err != nil {
+		file.Close()
+		return nil, flags, err
+	}
 	perm := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()

@@ -56,7 +56,7 @@ func (e *RefusalError) WalguardClass() policy.Class {
 	case policy.ReasonTransientFault:
 		return policy.ClassTransient
 	case policy.ReasonWALUnsupported, policy.ReasonSidecarCorrupt, policy.ReasonSidecarUnavailable,
-		policy.ReasonHeaderSaysWAL:
+		policy.ReasonHeaderSaysWAL, policy.ReasonHardLinks:
 		return policy.ClassIncompatible
 	}
 	return policy.ClassMismatch

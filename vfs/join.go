@@ -70,6 +70,7 @@ func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) 
 	rec.Mode = defaultMode(rec.Family)
 	switch {
 	case errors.Is(cause, sidecar.ErrNoRecord):
+		m.noticeReplacedSidecar(&rec)
 	case m.g.pol.CorruptRecord == policy.RecordRefuse:
 		return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 			Why: fmt.Sprintf("the sidecar %s is not a valid record and the policy refuses to rebuild it; inspect it with walguard check", m.side.Path())})

@@ -20,11 +20,16 @@ type Stats struct {
 	ForeignFlips   uint64            `json:"foreign_flips"`   // header flips made without walguard
 	Settled        uint64            `json:"settled"`         // agreed modes settled on rollback by a deterministic signal
 	RecordsRebuilt uint64            `json:"records_rebuilt"` // torn or garbage records rebuilt
+	// SidecarsReplaced counts fresh records started while the database's
+	// mirror bytes showed live participants (a sidecar removed or replaced
+	// while in use).
+	SidecarsReplaced uint64 `json:"sidecars_replaced"`
 }
 
 type counters struct {
 	opens, passThrough, joins, retries, recovered atomic.Uint64
 	foreignFlips, settled, rebuilt                atomic.Uint64
+	sidecarReplaced                               atomic.Uint64
 
 	mu       sync.Mutex
 	refusals map[policy.Reason]uint64 // +checklocks:mu
@@ -51,7 +56,9 @@ func (g *VFS) Stats() Stats {
 		ForeignFlips:   c.foreignFlips.Load(),
 		Settled:        c.settled.Load(),
 		RecordsRebuilt: c.rebuilt.Load(),
-		Refusals:       map[string]uint64{},
+
+		SidecarsReplaced: c.sidecarReplaced.Load(),
+		Refusals:         map[string]uint64{},
 	}
 	c.mu.Lock()
 	for r, n := range c.refusals {
