@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/vfs"
-
 	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
@@ -32,11 +29,11 @@ func (g *VFS) refuseSecondName(db *dbState, path string) error {
 	if err != nil || !known || n <= 1 {
 		return nil // an unreadable count is the base VFS's business, not a refusal
 	}
-	return vfs.SystemError(g.refuse(db, &RefusalError{
+	return g.refuse(db, &RefusalError{
 		DB: path, Op: "open", Reason: policy.ReasonHardLinks,
 		Why: fmt.Sprintf("the file has %d names (hard links), and SQLite keeps -journal and -wal by name, so writers through two names would keep two journals for one database; "+
 			"remove the other links (find them with: find / -samefile %s), open this one read-only (mode=ro), or set policy.AllowHardLinks", n, path),
-	}), sqlite3.CANTOPEN)
+	})
 }
 
 // noticeReplacedSidecar marks a fresh record started while the database's
