@@ -1,6 +1,7 @@
 package walguard_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver"
@@ -166,7 +168,8 @@ func createTable(t testing.TB, path, mode string) {
 
 // Invariant 2, across processes: a downgrade while another process uses
 // WAL is refused by walguard (not only by SQLite's own lock), the header
-// stays WAL, and the same downgrade goes through once nobody shares it.
+// stays WAL; once nobody shares it, a plain pragma is still refused and
+// the deliberate way goes through.
 func TestDowngradeRefusedWhileAnotherProcessUsesWAL(t *testing.T) {
 	path := sqltest.TempDB(t)
 	createTable(t, path, "wal")
@@ -176,6 +179,7 @@ func TestDowngradeRefusedWhileAnotherProcessUsesWAL(t *testing.T) {
 	g := wgvfs.New(wgvfs.Options{})
 	name := sqltest.Register(t, g)
 	c := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+	c.BusyTimeout(50 * time.Millisecond)
 	_, err := sqlrow.Text(c, "PRAGMA journal_mode=delete")
 	if !errors.Is(err, sqlite3.BUSY) || !strings.Contains(err.Error(), policy.RefusalMarker) ||
 		!strings.Contains(err.Error(), policy.ReasonDowngradeWhileWAL.String()) {
@@ -194,15 +198,25 @@ func TestDowngradeRefusedWhileAnotherProcessUsesWAL(t *testing.T) {
 	if _, err := holder.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if got := sqltest.Query(t, c, "PRAGMA journal_mode=delete"); got != "delete" {
-		t.Fatalf("journal_mode = %q once unshared, want delete", got)
+	if _, err := sqlrow.Text(c, "PRAGMA journal_mode=delete"); err == nil || !strings.Contains(err.Error(), policy.ReasonLeaveWAL.String()) {
+		t.Fatalf("journal_mode=delete alone: %v, want refused as not deliberate", err)
+	}
+	short, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := g.SetJournalMode(short, path, policy.ModeDelete); !errors.Is(err, wgvfs.ErrNotAlone) {
+		t.Fatalf("SetJournalMode beside an open connection: %v, want ErrNotAlone", err)
+	}
+	c.Close()
+	if err := g.SetJournalMode(t.Context(), path, policy.ModeDelete); err != nil {
+		t.Fatal(err)
 	}
 	if sqltest.HeaderFamily(t, path) != 1 {
 		t.Fatal("header does not say rollback after the downgrade")
 	}
 	st, _ := g.Status(path)
-	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonPragma || st.Sidecar.Record.Mode != policy.ModeDelete {
-		t.Fatalf("record %+v, want rollback/delete set by the pragma", st.Sidecar.Record)
+	if r := st.Sidecar.Record; r == nil || r.Family != policy.FamilyRollback || r.Reason != policy.ReasonOperator ||
+		r.Mode != policy.ModeDelete || r.SetterPID != uint32(os.Getpid()) || r.Switch.Pending {
+		t.Fatalf("record %+v, want rollback/delete set by the operator", r)
 	}
 }
 

@@ -26,6 +26,8 @@
 package walguard
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/walguard/walguard/errclass"
@@ -74,3 +76,20 @@ func Stats() vfs.Stats { return Default.Stats() }
 // Classify tells an application what retrying can do about an error it got
 // back from SQLite, walguard or the OS; see errclass.Classify.
 func Classify(err error) policy.Class { return errclass.Classify(err) }
+
+// SetJournalMode changes the journal mode of the database at path
+// deliberately, through the default VFS: "wal", "delete", "truncate",
+// "persist", "memory" or "off". Under the default policy it is the way
+// (with the command "walguard mode DB MODE") to leave WAL, which a plain
+// PRAGMA journal_mode is refused; it is also how a settled rollback family
+// is tested again. It refuses while any other connection is open on the
+// database (errors.Is(err, vfs.ErrNotAlone)), and records the change with
+// "operator" as the reason, with this process and the time. See
+// vfs.VFS.SetJournalMode.
+func SetJournalMode(ctx context.Context, path, mode string) error {
+	m, ok := policy.ParseJournalModeName(mode)
+	if !ok {
+		return fmt.Errorf("walguard: set journal mode of %s: unknown journal mode %q (want wal, delete, truncate, persist, memory or off)", path, mode)
+	}
+	return Default.SetJournalMode(ctx, path, m)
+}

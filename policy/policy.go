@@ -36,6 +36,14 @@ type Policy struct {
 	// journals for one file. walguard's own declarations hold across names
 	// (they are mirrored on the file itself), SQLite's journals do not.
 	AllowHardLinks bool
+	// DowngradeWhenAlone lets a plain PRAGMA journal_mode leave WAL when no
+	// other participant uses WAL, as walguard did before leaving WAL became
+	// a deliberate act. Off by default: an error handler that falls back
+	// to DELETE (the post-mortem's routine) would otherwise downgrade a WAL
+	// database for good whenever it happens to be alone. Applications that
+	// need to leave WAL should call walguard.SetJournalMode or run
+	// "walguard mode DB delete" instead.
+	DowngradeWhenAlone bool
 }
 
 // NetworkFSAction is the choice for filesystems that cannot share memory.
@@ -74,8 +82,8 @@ const (
 	RecordRefuse
 )
 
-// Default returns the safe defaults: WAL preferred and never downgraded
-// while in use, rollback on network filesystems, foreign flips adopted and
+// Default returns the safe defaults: WAL preferred and left only
+// deliberately, never while in use, rollback on network filesystems, foreign flips adopted and
 // logged, corrupt records rebuilt, nolock and cross-host WAL refused.
 func Default() Policy {
 	return Policy{Retry: DefaultRetry()}
@@ -126,13 +134,20 @@ type FamilyRequest struct {
 	AgreedReason   Reason   // why the record says so
 	SharesMemory   bool     // the filesystem can share memory between processes
 	OtherHostsLive []string // hosts of live participants other than this one
+	HeaderSaysWAL  bool     // the database header says WAL right now
+	Deliberate     bool     // an operator's deliberate change: a settled rollback is tested again
 }
 
 // AdmitFamily decides whether a connection may start writing with
 // req.Want. Invariants 1 and 3: never two families at once, and WAL never
 // where shared memory cannot work.
+//
+// Invariant 8: a rollback declaration does not keep WAL out once the header
+// says WAL. SQLite follows the header at the start of every transaction,
+// so no connection can write a rollback journal for that database any
+// more, except by leaving WAL, which Transition gates on its own.
 func (p Policy) AdmitFamily(req FamilyRequest) Decision {
-	if req.OthersInOther {
+	if req.OthersInOther && !(req.Want == FamilyWAL && req.HeaderSaysWAL) {
 		return refuse(ReasonFamilyMismatch, "a live participant writes with the %s journal; this connection wants %s", req.Want.Other(), req.Want)
 	}
 	if req.Want != FamilyWAL {
@@ -141,7 +156,7 @@ func (p Policy) AdmitFamily(req FamilyRequest) Decision {
 	if !req.SharesMemory && p.NetworkFS == NetworkFSRollback {
 		return refuse(ReasonWALUnsupported, "the filesystem cannot share memory between processes; WAL needs it")
 	}
-	if req.Agreed == FamilyRollback && permanentRollback(req.AgreedReason) {
+	if req.Agreed == FamilyRollback && permanentRollback(req.AgreedReason) && !req.Deliberate {
 		return refuse(ReasonWALUnsupported, "the agreed family is rollback (%s)", req.AgreedReason)
 	}
 	if len(req.OtherHostsLive) > 0 && !p.AllowSecondHostWAL {
@@ -160,24 +175,40 @@ func permanentRollback(r Reason) bool {
 type TransitionRequest struct {
 	From, To      Family // the header's family, and the pragma's
 	OthersInFrom  bool   // another live participant holds the From family
-	HeaderSaysWAL bool
-	FamilyRequest // facts for admitting To
+	HeaderSaysWAL bool   // the header or the record says WAL
+	Deliberate    bool   // the operator's way: walguard.SetJournalMode or walguard mode
+	OthersLive    bool   // another participant is live (any family); checked for deliberate changes
+	FamilyRequest        // facts for admitting To
 }
 
 // Transition decides whether PRAGMA journal_mode may move the database from
-// one family to the other. Invariant 2: WAL is never left while another
-// connection uses it.
+// one family to the other. Invariant 2: WAL is left only deliberately, and
+// never while another connection uses it; a deliberate change of any kind
+// needs the database to itself.
 func (p Policy) Transition(req TransitionRequest) Decision {
-	if req.From == req.To || req.To == FamilyUnknown {
+	if req.Deliberate && req.OthersLive {
+		return refuse(ReasonOthersLive, "a deliberate mode change needs the database to itself; retry when the other participants have closed")
+	}
+	if req.To == FamilyUnknown {
 		return allow()
 	}
+	req.FamilyRequest.Want = req.To
+	req.FamilyRequest.Deliberate = req.Deliberate
+	leaving := req.To == FamilyRollback && (req.From == FamilyWAL || req.HeaderSaysWAL)
+	if !leaving && (req.From == req.To || req.From == FamilyUnknown) {
+		// No change of family: only what admitting the family checks.
+		return p.AdmitFamily(req.FamilyRequest)
+	}
 	if req.OthersInFrom {
-		if req.From == FamilyWAL {
+		if leaving {
 			return refuse(ReasonDowngradeWhileWAL, "another live connection uses WAL; leaving WAL now would mix journal families")
 		}
 		return refuse(ReasonUpgradeWhileLive, "another live connection writes with the rollback journal; WAL can be enabled when it closes")
 	}
-	req.FamilyRequest.Want = req.To
+	if leaving && !req.Deliberate && !p.DowngradeWhenAlone {
+		return refuse(ReasonLeaveWAL, "the database is in WAL and leaving WAL is a deliberate act, never a fallback: "+
+			"use walguard.SetJournalMode(ctx, path, mode) or run \"walguard mode DB delete\" while no other connection is open")
+	}
 	return p.AdmitFamily(req.FamilyRequest)
 }
 

@@ -56,6 +56,12 @@ func TestAdmitFamily(t *testing.T) {
 		{"wal on nfs", Default(), with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.SharesMemory = false }), ReasonWALUnsupported},
 		{"rollback on nfs", Default(), with(func(r *FamilyRequest) { r.Want = FamilyRollback; r.SharesMemory = false }), ReasonNone},
 		{"wal on nfs allowed", nfsWAL, with(func(r *FamilyRequest) { r.Want = FamilyWAL; r.SharesMemory = false }), ReasonNone},
+		{"wal beside a rollback declaration once the header says wal", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.OthersInOther, r.HeaderSaysWAL = FamilyWAL, true, true
+		}), ReasonNone},
+		{"rollback beside a wal declaration whatever the header", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.OthersInOther, r.HeaderSaysWAL = FamilyRollback, true, true
+		}), ReasonFamilyMismatch},
 		{"wal after settled incompatibility", Default(), with(func(r *FamilyRequest) {
 			r.Want, r.Agreed, r.AgreedReason = FamilyWAL, FamilyRollback, ReasonIncompatible
 		}), ReasonWALUnsupported},
@@ -81,21 +87,36 @@ func TestAdmitFamily(t *testing.T) {
 
 func TestTransition(t *testing.T) {
 	local := FamilyRequest{SharesMemory: true}
+	alone := Default()
+	alone.DowngradeWhenAlone = true
+	settled := local
+	settled.Agreed, settled.AgreedReason = FamilyRollback, ReasonIncompatible
 	tests := []struct {
 		name string
+		p    Policy
 		req  TransitionRequest
 		want Reason
 	}{
-		{"same family", TransitionRequest{From: FamilyWAL, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonNone},
-		{"downgrade alone", TransitionRequest{From: FamilyWAL, To: FamilyRollback, FamilyRequest: local}, ReasonNone},
-		{"downgrade while wal live", TransitionRequest{From: FamilyWAL, To: FamilyRollback, OthersInFrom: true, FamilyRequest: local}, ReasonDowngradeWhileWAL},
-		{"upgrade while rollback live", TransitionRequest{From: FamilyRollback, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonUpgradeWhileLive},
-		{"upgrade alone", TransitionRequest{From: FamilyRollback, To: FamilyWAL, FamilyRequest: local}, ReasonNone},
-		{"upgrade on nfs", TransitionRequest{From: FamilyRollback, To: FamilyWAL}, ReasonWALUnsupported},
+		{"same family", Default(), TransitionRequest{From: FamilyWAL, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonNone},
+		{"downgrade alone", Default(), TransitionRequest{From: FamilyWAL, To: FamilyRollback, FamilyRequest: local}, ReasonLeaveWAL},
+		{"downgrade alone, record says wal", Default(), TransitionRequest{From: FamilyRollback, To: FamilyRollback, HeaderSaysWAL: true, FamilyRequest: local}, ReasonLeaveWAL},
+		{"downgrade alone allowed by option", alone, TransitionRequest{From: FamilyWAL, To: FamilyRollback, FamilyRequest: local}, ReasonNone},
+		{"deliberate downgrade alone", Default(), TransitionRequest{From: FamilyWAL, To: FamilyRollback, Deliberate: true, FamilyRequest: local}, ReasonNone},
+		{"deliberate change with others live", Default(), TransitionRequest{From: FamilyRollback, To: FamilyRollback, Deliberate: true, OthersLive: true, FamilyRequest: local}, ReasonOthersLive},
+		{"downgrade while wal live", Default(), TransitionRequest{From: FamilyWAL, To: FamilyRollback, OthersInFrom: true, FamilyRequest: local}, ReasonDowngradeWhileWAL},
+		{"option keeps downgrade while wal live", alone, TransitionRequest{From: FamilyWAL, To: FamilyRollback, OthersInFrom: true, FamilyRequest: local}, ReasonDowngradeWhileWAL},
+		{"upgrade while rollback live", Default(), TransitionRequest{From: FamilyRollback, To: FamilyWAL, OthersInFrom: true, FamilyRequest: local}, ReasonUpgradeWhileLive},
+		{"upgrade alone", Default(), TransitionRequest{From: FamilyRollback, To: FamilyWAL, FamilyRequest: local}, ReasonNone},
+		{"upgrade on nfs", Default(), TransitionRequest{From: FamilyRollback, To: FamilyWAL}, ReasonWALUnsupported},
+		{"upgrade after settled rollback", Default(), TransitionRequest{From: FamilyRollback, To: FamilyWAL, FamilyRequest: settled}, ReasonWALUnsupported},
+		{"deliberate upgrade tests a settled rollback again", Default(), TransitionRequest{From: FamilyRollback, To: FamilyWAL, Deliberate: true, FamilyRequest: settled}, ReasonNone},
+		{"rollback to rollback", Default(), TransitionRequest{From: FamilyRollback, To: FamilyRollback, FamilyRequest: local}, ReasonNone},
+		{"rollback on a fresh database while wal live", Default(), TransitionRequest{To: FamilyRollback,
+			FamilyRequest: FamilyRequest{SharesMemory: true, OthersInOther: true}}, ReasonFamilyMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := Default().Transition(tt.req)
+			d := tt.p.Transition(tt.req)
 			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
 				t.Fatalf("got %+v, want reason %v", d, tt.want)
 			}
@@ -136,8 +157,22 @@ func TestVocabulary(t *testing.T) {
 			t.Errorf("ParseJournalMode(%q) = %v, %v", m, got, ok)
 		}
 	}
-	if m, ok := ParseJournalMode(" WAL "); !ok || m != ModeWAL || m.Family() != FamilyWAL {
-		t.Errorf("ParseJournalMode(WAL) = %v %v", m, ok)
+	// SQLite's own parse (pragma.c): a prefix of a name, ASCII case
+	// folded, first match in the order delete, persist, off, truncate,
+	// memory, wal. The root package holds the same spellings against
+	// SQLite itself.
+	for in, want := range map[string]JournalMode{
+		"WAL": ModeWAL, "wa": ModeWAL, "W": ModeWAL, "wAl": ModeWAL,
+		"": ModeDelete, "d": ModeDelete, "DELETE": ModeDelete, "del": ModeDelete,
+		"p": ModePersist, "pers": ModePersist, "o": ModeOff, "OFF": ModeOff,
+		"t": ModeTruncate, "trunc": ModeTruncate, "m": ModeMemory, "mem": ModeMemory,
+		"wal\x00x": ModeWAL,
+		" WAL ":    ModeUnknown, "wall": ModeUnknown, "deletes": ModeUnknown, "x": ModeUnknown,
+		"ｗａｌ": ModeUnknown, "perſist": ModeUnknown, "1": ModeUnknown, "-1": ModeUnknown, "query": ModeUnknown,
+	} {
+		if got, ok := ParseJournalMode(in); got != want || ok != (want != ModeUnknown) {
+			t.Errorf("ParseJournalMode(%q) = %v, %v; want %v", in, got, ok, want)
+		}
 	}
 	if ModeTruncate.Family() != FamilyRollback || ModeUnknown.Family() != FamilyUnknown {
 		t.Error("family of a mode")

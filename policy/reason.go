@@ -17,6 +17,8 @@ const (
 	// mirror bytes showed live participants: the sidecar was removed or
 	// replaced while in use.
 	ReasonSidecarReplaced Reason = 12
+	ReasonOperator        Reason = 7 // an operator changed the mode deliberately (SetJournalMode, walguard mode)
+	ReasonRecovered       Reason = 8 // an interrupted switch was completed or rolled back, as the header showed
 )
 
 // Why a connection or a statement was refused.
@@ -35,6 +37,8 @@ const (
 	ReasonHeaderSaysWAL      Reason = 27 // a rollback decision refused because the header says WAL
 	ReasonForeignFlipRefused Reason = 28 // the header was flipped by a foreign process and the policy refuses it
 	ReasonHardLinks          Reason = 40 // the database has several names (hard links) and the policy refuses writing
+	ReasonLeaveWAL           Reason = 29 // leaving WAL other than deliberately (SetJournalMode, walguard mode)
+	ReasonOthersLive         Reason = 30 // a deliberate mode change while other participants are live
 )
 
 var reasonText = map[Reason]string{
@@ -46,6 +50,8 @@ var reasonText = map[Reason]string{
 	ReasonForeignFlip:        "header changed without walguard",
 	ReasonRebuilt:            "record rebuilt",
 	ReasonSidecarReplaced:    "sidecar replaced while in use",
+	ReasonOperator:           "operator",
+	ReasonRecovered:          "interrupted switch recovered",
 	ReasonProtocolMismatch:   "locking protocol mismatch",
 	ReasonFamilyMismatch:     "journal family mismatch",
 	ReasonDowngradeWhileWAL:  "downgrade while WAL in use",
@@ -60,6 +66,8 @@ var reasonText = map[Reason]string{
 	ReasonHeaderSaysWAL:      "header says WAL",
 	ReasonForeignFlipRefused: "foreign header flip refused",
 	ReasonHardLinks:          "database has several names",
+	ReasonLeaveWAL:           "leaving WAL is deliberate",
+	ReasonOthersLive:         "other participants live",
 }
 
 // String returns a short lower-case phrase.

@@ -75,15 +75,64 @@ func (m JournalMode) String() string {
 	return "unknown"
 }
 
-// ParseJournalMode parses a PRAGMA journal_mode value, case-insensitively.
+// sqliteModeOrder is the order in which SQLite tries the journal mode
+// names against a PRAGMA journal_mode value (sqlite3JournalModename).
+var sqliteModeOrder = [...]JournalMode{ModeDelete, ModePersist, ModeOff, ModeTruncate, ModeMemory, ModeWAL}
+
+// ParseJournalMode parses a PRAGMA journal_mode value exactly as SQLite
+// does (pragma.c, PragTyp_JOURNAL_MODE): the value, already dequoted by
+// SQLite's parser, names the first mode in SQLite's order (delete, persist,
+// off, truncate, memory, wal) of which it is a prefix, ignoring ASCII case
+// only. So "wa" and "W" are WAL, "d", "t" and "" are DELETE, TRUNCATE and
+// DELETE; a value longer than every name, or with spaces, names nothing
+// (SQLite then only queries the mode). Text after a NUL is ignored, as C
+// does.
+//
+// Note that the VFS sees a query (PRAGMA journal_mode) and an empty quoted
+// value both as the empty string; callers that cannot tell them apart must
+// not take "" for a change.
 func ParseJournalMode(s string) (JournalMode, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for i, n := range modeNames {
-		if i > 0 && n == s {
-			return JournalMode(i), true
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	for _, m := range sqliteModeOrder {
+		if name := m.String(); len(s) <= len(name) && asciiEqualFold(s, name[:len(s)]) {
+			return m, true
 		}
 	}
 	return ModeUnknown, false
+}
+
+// ParseJournalModeName parses a journal mode's full name, in any ASCII
+// case, as String spells it: stricter than SQLite, for APIs and commands.
+func ParseJournalModeName(s string) (JournalMode, bool) {
+	for _, m := range sqliteModeOrder {
+		if asciiEqualFold(s, m.String()) {
+			return m, true
+		}
+	}
+	return ModeUnknown, false
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters only, as SQLite's
+// sqlite3StrNICmp compares: "ſ" is not "s".
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Family returns the journal family of the mode.

@@ -18,13 +18,15 @@ import (
 
 func FuzzDecodeRecord(f *testing.F) {
 	seeds := [][]byte{nil, {}, make([]byte, RecordSize), []byte("WALGUARD")}
-	for _, r := range []Record{{}, fullRecord(), goldenRecord(),
+	for _, r := range []Record{{}, fullRecord(), goldenRecord(), goldenSwitchRecord(),
 		{Family: policy.FamilyRollback, Mode: policy.ModeOff, Reason: policy.ReasonForeignFlipRefused, SetAt: time.Unix(0, -1)}} {
 		b := EncodeRecord(r)
 		seeds = append(seeds, b[:], b[:RecordSize/2], append(b[:], 0xff))
 	}
-	if b, err := os.ReadFile(filepath.Join("testdata", "record-v1.bin")); err == nil {
-		seeds = append(seeds, b)
+	for _, name := range []string{"record-v1.bin", "record-v2.bin"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			seeds = append(seeds, b)
+		}
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -50,7 +52,7 @@ func checkRecordDecode(t *testing.T, in []byte) {
 	if len(in) < RecordSize {
 		t.Fatalf("decoded %d bytes", len(in))
 	}
-	if r.Version != RecordVersion {
+	if r.Version < 1 || r.Version > RecordVersion {
 		t.Fatalf("decoded version %d", r.Version)
 	}
 	if err := r.Validate(); err != nil {

@@ -17,9 +17,14 @@ import (
 	"github.com/walguard/walguard/policy"
 )
 
-// RecordVersion is the record format this package writes, and the newest
-// it reads.
-const RecordVersion = 1
+// RecordVersion is the newest record format this package writes and reads.
+// Version 2 adds a switch intent (flags bit 0 and bytes 248-249) and the
+// reasons "operator" and "interrupted switch recovered". EncodeRecord writes
+// the lowest version that holds the record, so a record without either is
+// still version 1 and older walguard keeps reading it; a version 2 record
+// makes older walguard refuse (ErrVersion: upgrade) instead of rebuilding
+// what it cannot read.
+const RecordVersion = 2
 
 // recordMagic opens every record.
 const recordMagic = "WALGUARD"
@@ -34,7 +39,7 @@ const recordMagic = "WALGUARD"
 //	8       2     version (RecordVersion)
 //	10      2     record length (RecordSize)
 //	12      2     slot count (MaxSlots)
-//	14      2     flags, zero (reserved)
+//	14      2     flags: bit 0 a switch intent is pending (version 2); other bits zero
 //	16      8     generation, bumped on every change
 //	24      1     journal family (policy.Family)
 //	25      1     journal mode (policy.JournalMode)
@@ -45,7 +50,9 @@ const recordMagic = "WALGUARD"
 //	40      48    host identity (at most 47 bytes)
 //	88      48    setter program (at most 47 bytes)
 //	136     112   detail text (at most 111 bytes)
-//	248     4     reserved, zero
+//	248     1     switch intent: the family before the switch (version 2; zero without intent)
+//	249     1     switch intent: the switcher's participant slot (version 2; zero without intent)
+//	250     2     reserved, zero
 //	252     4     CRC-32C (Castagnoli) of bytes 0..251
 const (
 	recMagic      = 0
@@ -63,12 +70,16 @@ const (
 	recHost       = 40
 	recProgram    = 88
 	recDetail     = 136
-	recReserved   = 248
+	recSwitchFrom = 248
+	recSwitchSlot = 249
+	recReserved   = 250
 	recChecksum   = 252
 
 	hostFieldSize    = 48
 	programFieldSize = 48
 	detailFieldSize  = 112
+
+	recFlagSwitch = 1 << 0
 )
 
 // Errors of a record or slot entry, matchable with errors.Is. DecodeRecord
@@ -99,7 +110,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // family, mode and locking protocol every walguard connection to the
 // database must use, and who recorded them, when and why.
 type Record struct {
-	Version    uint16 // set by DecodeRecord; EncodeRecord always writes RecordVersion
+	Version    uint16 // set by DecodeRecord; EncodeRecord writes the lowest version that holds the record, or this one if higher
 	Generation uint64 // bumped on every change
 	Family     policy.Family
 	Mode       policy.JournalMode
@@ -110,10 +121,40 @@ type Record struct {
 	Host       string    // host identity, at most 47 bytes kept
 	Program    string    // setter program, at most 47 bytes kept
 	Detail     string    // free text, at most 111 bytes kept
+	Switch     SwitchIntent
 }
 
-// EncodeRecord returns the record's on-disk bytes. It does not validate r
-// (see Record.Validate). Text is cut at its first NUL, invalid UTF-8 is
+// A SwitchIntent says that a connection is changing the database header's
+// journal family: the record's Family is the family it is switching to,
+// and SetterPID, Program, Host and SetAt name the switcher. The switcher
+// clears it when its transaction ends; when the switcher dies first, the
+// next connection finds it pending with the switcher's slot free, and
+// knows the header may show either family until SQLite has completed the
+// switch or rolled its hot journal back.
+type SwitchIntent struct {
+	Pending bool
+	From    policy.Family // the family before the switch
+	Slot    int           // the switcher's participant slot, 0..MaxSlots-1
+}
+
+// minVersion is the lowest record version that can hold r.
+func (r Record) minVersion() uint16 {
+	if r.Switch.Pending || !v1Reason(r.Reason) {
+		return 2
+	}
+	return 1
+}
+
+// v1Reason reports whether a record of version 1 may carry the reason:
+// every reason but the two version 2 introduced.
+func v1Reason(r policy.Reason) bool {
+	return r != policy.ReasonOperator && r != policy.ReasonRecovered
+}
+
+// EncodeRecord returns the record's on-disk bytes, in the lowest version
+// that holds it, or in r.Version when that is higher and known (so that a
+// decoded record re-encodes to its bytes). It does not validate r (see
+// Record.Validate). Text is cut at its first NUL, invalid UTF-8 is
 // replaced with U+FFFD, and text longer than its field is cut at a rune
 // boundary. SetAt is stored as Unix nanoseconds, clamped to the int64
 // range; the zero time is stored as 0, so the instant 1970-01-01T00:00:00Z
@@ -121,9 +162,18 @@ type Record struct {
 func EncodeRecord(r Record) [RecordSize]byte {
 	var b [RecordSize]byte
 	copy(b[recMagic:], recordMagic)
-	binary.BigEndian.PutUint16(b[recVersion:], RecordVersion)
+	version := r.minVersion()
+	if r.Version > version && r.Version <= RecordVersion {
+		version = r.Version
+	}
+	binary.BigEndian.PutUint16(b[recVersion:], version)
 	binary.BigEndian.PutUint16(b[recLength:], RecordSize)
 	binary.BigEndian.PutUint16(b[recSlots:], MaxSlots)
+	if r.Switch.Pending {
+		binary.BigEndian.PutUint16(b[recFlags:], recFlagSwitch)
+		b[recSwitchFrom] = byte(r.Switch.From)
+		b[recSwitchSlot] = byte(r.Switch.Slot)
+	}
 	binary.BigEndian.PutUint64(b[recGeneration:], r.Generation)
 	b[recFamily] = byte(r.Family)
 	b[recMode] = byte(r.Mode)
@@ -165,11 +215,21 @@ func DecodeRecord(b []byte) (Record, error) {
 	if n := binary.BigEndian.Uint16(b[recSlots:]); n != MaxSlots {
 		return Record{}, fmt.Errorf("record: %w: slot count %d, version %d uses %d", ErrVersion, n, r.Version, MaxSlots)
 	}
-	if f := binary.BigEndian.Uint16(b[recFlags:]); f != 0 {
-		return Record{}, fmt.Errorf("record: %w: reserved flags 0x%04x", ErrInvalid, f)
+	flags := binary.BigEndian.Uint16(b[recFlags:])
+	known := uint16(0)
+	if r.Version >= 2 {
+		known = recFlagSwitch
+	}
+	if flags&^known != 0 {
+		return Record{}, fmt.Errorf("record: %w: reserved flags 0x%04x", ErrInvalid, flags)
 	}
 	if !allZero(b[recReserved:recChecksum]) {
 		return Record{}, fmt.Errorf("record: %w: reserved bytes %x", ErrInvalid, b[recReserved:recChecksum])
+	}
+	if flags&recFlagSwitch != 0 {
+		r.Switch = SwitchIntent{Pending: true, From: policy.Family(b[recSwitchFrom]), Slot: int(b[recSwitchSlot])}
+	} else if !allZero(b[recSwitchFrom:recReserved]) {
+		return Record{}, fmt.Errorf("record: %w: switch intent bytes %x without the flag", ErrInvalid, b[recSwitchFrom:recReserved])
 	}
 	r.Generation = binary.BigEndian.Uint64(b[recGeneration:])
 	r.Family = policy.Family(b[recFamily])
@@ -191,6 +251,9 @@ func DecodeRecord(b []byte) (Record, error) {
 	if err := r.Validate(); err != nil {
 		return Record{}, err
 	}
+	if r.Version < r.minVersion() {
+		return Record{}, fmt.Errorf("record: %w: reason %d is not defined in version %d", ErrInvalid, uint8(r.Reason), r.Version)
+	}
 	return r, nil
 }
 
@@ -209,6 +272,16 @@ func (r Record) Validate() error {
 		return fmt.Errorf("record: %w: mode %s belongs to family %s, record says %s",
 			ErrInvalid, r.Mode, r.Mode.Family(), r.Family)
 	}
+	if s := r.Switch; s.Pending {
+		if s.From == policy.FamilyUnknown || !knownFamily(s.From) || s.From == r.Family || r.Family == policy.FamilyUnknown {
+			return fmt.Errorf("record: %w: switch intent from %d to %s", ErrInvalid, uint8(s.From), r.Family)
+		}
+		if s.Slot < 0 || s.Slot >= MaxSlots {
+			return fmt.Errorf("record: %w: switch intent slot %d", ErrInvalid, s.Slot)
+		}
+	} else if s != (SwitchIntent{}) {
+		return fmt.Errorf("record: %w: switch intent fields set without the intent", ErrInvalid)
+	}
 	return nil
 }
 
@@ -226,6 +299,9 @@ func (r Record) String() string {
 	if r.Detail != "" {
 		fmt.Fprintf(&sb, " (%s)", Printable(r.Detail, ""))
 	}
+	if r.Switch.Pending {
+		fmt.Fprintf(&sb, "; switch from %s to %s pending (slot %d)", r.Switch.From, r.Family, r.Switch.Slot)
+	}
 	return sb.String()
 }
 
@@ -242,12 +318,17 @@ type recordJSON struct {
 	Host       string `json:"host"`
 	Program    string `json:"program"`
 	Detail     string `json:"detail"`
+	Switch     *struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+		Slot int    `json:"slot"`
+	} `json:"switch,omitempty"`
 }
 
 // MarshalJSON encodes the record with lower-case keys, enums by name and
 // set_at in RFC 3339 with nanoseconds (absent for the zero time).
 func (r Record) MarshalJSON() ([]byte, error) {
-	return json.Marshal(recordJSON{
+	j := recordJSON{
 		Version:    r.Version,
 		Generation: r.Generation,
 		Family:     r.Family.String(),
@@ -259,7 +340,15 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		Host:       r.Host,
 		Program:    r.Program,
 		Detail:     r.Detail,
-	})
+	}
+	if r.Switch.Pending {
+		j.Switch = &struct {
+			From string `json:"from"`
+			To   string `json:"to"`
+			Slot int    `json:"slot"`
+		}{r.Switch.From.String(), r.Family.String(), r.Switch.Slot}
+	}
+	return json.Marshal(j)
 }
 
 // verifyFrame checks what every entry has: zero bytes, size, magic at 0,

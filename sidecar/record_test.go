@@ -100,6 +100,11 @@ func TestRecordRoundTrip(t *testing.T) {
 		{name: "time after int64 nanoseconds clamped", rec: Record{SetAt: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
 			want: Record{SetAt: time.Unix(0, math.MaxInt64)}},
 		{name: "version field ignored on encode", rec: Record{Version: 9, Generation: 1}, want: Record{Generation: 1}},
+		{name: "version 2 kept on encode", rec: Record{Version: 2, Generation: 1}},
+		{name: "switch intent", rec: Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL, Reason: policy.ReasonPragma,
+			Switch: SwitchIntent{Pending: true, From: policy.FamilyRollback, Slot: MaxSlots - 1}}},
+		{name: "operator reason", rec: Record{Family: policy.FamilyRollback, Mode: policy.ModeDelete, Reason: policy.ReasonOperator}},
+		{name: "recovered reason", rec: Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL, Reason: policy.ReasonRecovered}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +112,10 @@ func TestRecordRoundTrip(t *testing.T) {
 			if want == (Record{}) {
 				want = tt.rec
 			}
-			want.Version = RecordVersion
+			want.Version = want.minVersion()
+			if tt.rec.Version == 2 {
+				want.Version = 2
+			}
 			b := EncodeRecord(tt.rec)
 			got, err := DecodeRecord(b[:])
 			if err != nil {
@@ -158,9 +166,17 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{"slot where the record should be", func() []byte { s := EncodeSlot(fullSlot()); return append(s[:], make([]byte, RecordSize-SlotSize)...) }(), ErrNotSidecar},
 		{"lower-case magic", record(func(b []byte) { copy(b, "walguard") }, true), ErrNotSidecar},
 		{"version 0", record(func(b []byte) { b[9] = 0 }, true), ErrVersion},
-		{"version 2", record(func(b []byte) { b[9] = 2 }, true), ErrVersion},
-		{"version 2 with a stale checksum: torn, not newer", record(func(b []byte) { b[9] = 2 }, false), ErrChecksum},
+		{"version 3", record(func(b []byte) { b[9] = 3 }, true), ErrVersion},
+		{"version 3 with a stale checksum: torn, not newer", record(func(b []byte) { b[9] = 3 }, false), ErrChecksum},
 		{"version 0xff01 with a stale checksum: torn, not newer", record(func(b []byte) { b[8] = 0xff }, false), ErrChecksum},
+		{"switch flag in version 1", record(func(b []byte) { b[15], b[248] = 1, 1 }, true), ErrInvalid},
+		{"unknown flag in version 2", record(func(b []byte) { b[9], b[15] = 2, 2 }, true), ErrInvalid},
+		{"switch bytes without the flag", record(func(b []byte) { b[9], b[248] = 2, 1 }, true), ErrInvalid},
+		{"switch from the same family", record(func(b []byte) { b[9], b[15], b[248] = 2, 1, 2 }, true), ErrInvalid},
+		{"switch from an unknown family", record(func(b []byte) { b[9], b[15], b[248] = 2, 1, 0 }, true), ErrInvalid},
+		{"switch from family 3", record(func(b []byte) { b[9], b[15], b[248] = 2, 1, 3 }, true), ErrInvalid},
+		{"switch slot 128", record(func(b []byte) { b[9], b[15], b[248], b[249] = 2, 1, 1, 128 }, true), ErrInvalid},
+		{"reason 31 in version 2", record(func(b []byte) { b[9], b[27] = 2, 31 }, true), ErrInvalid},
 		{"version 0xffff", record(func(b []byte) { b[8], b[9] = 0xff, 0xff }, true), ErrVersion},
 		{"length 512", record(func(b []byte) { b[10], b[11] = 2, 0 }, true), ErrVersion},
 		{"slot count 64", record(func(b []byte) { b[13] = 64 }, true), ErrVersion},
@@ -172,8 +188,8 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{"family 3", record(func(b []byte) { b[24] = 3 }, true), ErrInvalid},
 		{"mode 7", record(func(b []byte) { b[25] = 7 }, true), ErrInvalid},
 		{"protocol 7", record(func(b []byte) { b[26] = 7 }, true), ErrInvalid},
-		{"reason 7", record(func(b []byte) { b[27] = 7 }, true), ErrInvalid},
-		{"reason 29", record(func(b []byte) { b[27] = 29 }, true), ErrInvalid},
+		{"reason 7 in version 1", record(func(b []byte) { b[27] = 7 }, true), ErrInvalid},
+		{"reason 41", record(func(b []byte) { b[27] = 41 }, true), ErrInvalid},
 		{"reason 255", record(func(b []byte) { b[27] = 255 }, true), ErrInvalid},
 		{"mode of the other family", record(func(b []byte) { b[25] = byte(policy.ModeDelete) }, true), ErrInvalid},
 		{"mode without family", record(func(b []byte) { b[24] = 0 }, true), ErrInvalid},
@@ -205,7 +221,7 @@ func TestDecodeRecordLongerInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fullRecord()
-	want.Version = RecordVersion
+	want.Version = 1
 	if !sameRecord(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
@@ -243,7 +259,7 @@ func TestDecodeRecordTornWrite(t *testing.T) {
 	newRec.Family, newRec.Mode, newRec.Reason = policy.FamilyRollback, policy.ModeDelete, policy.ReasonIncompatible
 	newRec.SetAt = oldRec.SetAt.Add(time.Second)
 	newRec.Detail = "open -wal: disk I/O error"
-	oldRec.Version, newRec.Version = RecordVersion, RecordVersion
+	oldRec.Version, newRec.Version = 1, 1
 	oldBytes, newBytes := EncodeRecord(oldRec), EncodeRecord(newRec)
 	refused := 0
 	for cut := 1; cut < RecordSize; cut++ {
@@ -499,6 +515,68 @@ func TestGoldenRecord(t *testing.T) {
 	}
 	if enc := EncodeRecord(got); !bytes.Equal(enc[:], b) {
 		t.Fatal("EncodeRecord no longer writes the fixture's bytes")
+	}
+}
+
+// goldenSwitchRecord is the record in testdata/record-v2.bin: a switch
+// from rollback to WAL under way.
+func goldenSwitchRecord() Record {
+	r := goldenRecord()
+	r.Version = 2
+	r.Detail = "golden fixture for record version 2"
+	r.Switch = SwitchIntent{Pending: true, From: policy.FamilyRollback, Slot: 5}
+	return r
+}
+
+// TestGoldenSwitchRecord checks the bytes version 2 adds: the flag, the
+// family switched from and the switcher's slot.
+func TestGoldenSwitchRecord(t *testing.T) {
+	path := filepath.Join("testdata", "record-v2.bin")
+	if *updateGolden {
+		b := EncodeRecord(goldenSwitchRecord())
+		if err := os.WriteFile(path, b[:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 256 {
+		t.Fatalf("fixture is %d bytes, want 256", len(b))
+	}
+	for _, f := range []struct {
+		name string
+		off  int
+		want []byte
+	}{
+		{"version", 8, []byte{0x00, 0x02}},
+		{"flags", 14, []byte{0x00, 0x01}},
+		{"switch from", 248, []byte{1}},
+		{"switch slot", 249, []byte{5}},
+		{"reserved", 250, []byte{0, 0}},
+		{"crc32c", 252, binary.BigEndian.AppendUint32(nil, crc32.Checksum(b[:252], crc32.MakeTable(crc32.Castagnoli)))},
+	} {
+		if got := b[f.off : f.off+len(f.want)]; !bytes.Equal(got, f.want) {
+			t.Errorf("%s at %d: % x, want % x", f.name, f.off, got, f.want)
+		}
+	}
+	got, err := DecodeRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRecord(got, goldenSwitchRecord()) {
+		t.Fatalf("decoded %+v\nwant    %+v", got, goldenSwitchRecord())
+	}
+	if enc := EncodeRecord(got); !bytes.Equal(enc[:], b) {
+		t.Fatal("EncodeRecord no longer writes the fixture's bytes")
+	}
+	// Version 1 readers refuse it as too new instead of rebuilding it.
+	v1 := bytes.Clone(b)
+	v1[9] = 1
+	withCRC(v1)
+	if _, err := DecodeRecord(v1); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("switch intent labelled version 1: %v, want ErrInvalid", err)
 	}
 }
 

@@ -32,6 +32,13 @@ type mainFile struct {
 	admitted    bool               // the protocol join succeeded
 	family      policy.Family      // the family this connection was admitted to
 	pendingMode policy.JournalMode // from an admitted PRAGMA journal_mode
+	busyHandler func() bool        // SQLite's busy handler for this connection, if given
+
+	operator   bool          // opened by SetJournalMode: changes are deliberate
+	approved   policy.Family // the header family an admitted pragma may write
+	switching  bool          // this connection's header write recorded a switch intent
+	switchFrom policy.Family // the family it switches from
+	playback   bool          // SQLite is rolling back a hot journal through this connection
 }
 
 func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
@@ -51,6 +58,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	if name.URIBoolean("nolock", false) {
 		m.proto = policy.ProtocolNoLock
 	}
+	m.operator = g.isOperatorToken(name.URIParameter(operatorParam))
 	m.db.once.Do(func() {
 		fs, err := g.opts.DetectFS(filepath.Dir(path))
 		if err != nil {
@@ -115,6 +123,9 @@ func (g *VFS) transientFault(db *dbState, op string, err error) error {
 // Close closes the database and its sidecar, which ends this connection's
 // participation.
 func (m *mainFile) Close() error {
+	if m.switching {
+		m.endSwitch()
+	}
 	err := m.File.Close()
 	return errors.Join(err, m.side.Close())
 }
@@ -158,13 +169,27 @@ func (m *mainFile) lockFault(err error) error {
 	return m.g.transientFault(m.db, "lock", err)
 }
 
-// Unlock forwards, tracking the lock level.
+// Unlock forwards, tracking the lock level. A transaction that switched
+// the journal family has ended: its switch is resolved.
 func (m *mainFile) Unlock(lock vfs.LockLevel) error {
+	if lock <= vfs.LOCK_SHARED {
+		m.playback = false
+		if m.switching {
+			m.endSwitch()
+		}
+	}
 	err := m.File.Unlock(lock)
 	if err == nil || m.lock > lock {
 		m.lock = lock
 	}
 	return err
+}
+
+// BusyHandler keeps SQLite's busy handler, with which refused pragmas
+// wait, and forwards it.
+func (m *mainFile) BusyHandler(handler func() bool) {
+	m.busyHandler = handler
+	m.File.BusyHandler(handler)
 }
 
 // ReadAt forwards; reads of the header are checked, without a system
@@ -187,6 +212,12 @@ func (m *mainFile) ReadAt(p []byte, off int64) (int, error) {
 		if f := policy.FamilyOfHeader(p[18], p[19]); f != policy.FamilyUnknown && uint32(f) != m.db.knownFamily.Load() {
 			if ferr := m.observeHeader(f); ferr != nil {
 				return 0, toSQLite(ferr, sqlite3.IOERR)
+			}
+		} else if f != policy.FamilyUnknown && m.db.switchPending.Load() && m.lock >= vfs.LOCK_SHARED && !m.playback && !m.switching {
+			// Under a lock, after any hot journal was rolled back: the
+			// header shows how an interrupted switch ended.
+			if ferr := m.resolveInterrupted(f); ferr != nil {
+				return 0, ferr
 			}
 		}
 	}

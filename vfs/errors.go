@@ -56,7 +56,7 @@ func (e *RefusalError) WalguardClass() policy.Class {
 	case policy.ReasonTransientFault:
 		return policy.ClassTransient
 	case policy.ReasonWALUnsupported, policy.ReasonSidecarCorrupt, policy.ReasonSidecarUnavailable,
-		policy.ReasonHeaderSaysWAL, policy.ReasonHardLinks:
+		policy.ReasonHeaderSaysWAL, policy.ReasonHardLinks, policy.ReasonLeaveWAL:
 		return policy.ClassIncompatible
 	}
 	return policy.ClassMismatch

@@ -99,6 +99,7 @@ func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) 
 // writeRecord stamps the record with this process and a new generation,
 // and writes it. The agreement byte is held.
 func (m *mainFile) writeRecord(rec *sidecar.Record) error {
+	rec.Version = 0 // the lowest version that holds it
 	rec.Generation++
 	rec.SetterPID = uint32(os.Getpid())
 	rec.SetAt = time.Now()
@@ -134,8 +135,8 @@ func defaultMode(f policy.Family) policy.JournalMode {
 func (m *mainFile) admit(op string) error {
 	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
-		if hf != policy.FamilyUnknown && rec.Family != policy.FamilyUnknown && hf != rec.Family {
-			if err := m.foreignFlip(op, rec, hf); err != nil {
+		if rec.Family != policy.FamilyUnknown {
+			if err := m.reconcileHeader(op, rec, hf); err != nil {
 				return err
 			}
 		} else if hf != policy.FamilyUnknown {
@@ -204,7 +205,11 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return m.sidecarFault(op, err)
 		}
 		m.family = policy.FamilyUnknown
-		req, err := m.familyFacts(want, rec)
+		var hf policy.Family
+		if want == policy.FamilyWAL {
+			hf = m.headerFamily()
+		}
+		req, err := m.familyFacts(want, rec, hf)
 		if err != nil {
 			return m.sidecarFault(op, err)
 		}
@@ -230,10 +235,11 @@ func (m *mainFile) releaseFamily() {
 	}
 }
 
-// familyFacts gathers what the policy needs to admit family want.
-// The agreement byte is held.
-func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record) (policy.FamilyRequest, error) {
-	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory}
+// familyFacts gathers what the policy needs to admit family want; hf is
+// the header's family on disk. The agreement byte is held.
+func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf policy.Family) (policy.FamilyRequest, error) {
+	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory,
+		HeaderSaysWAL: hf == policy.FamilyWAL}
 	var err error
 	if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
 		return req, err
@@ -255,21 +261,11 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record) (policy.
 
 // observeHeader handles a header whose family differs from the one this
 // process last confirmed: another walguard connection changed it (the
-// record says so), or a process without walguard did.
+// record says so), a switch is under way or was interrupted, or a process
+// without walguard changed it.
 func (m *mainFile) observeHeader(f policy.Family) error {
 	return m.withAgreement("read header", func(rec *sidecar.Record) error {
-		switch rec.Family {
-		case f:
-			m.db.knownFamily.Store(uint32(f))
-			return nil
-		case policy.FamilyUnknown:
-			rec.Family, rec.Mode, rec.Reason, rec.Detail = f, defaultMode(f), policy.ReasonFirstUse, ""
-			if err := m.writeRecord(rec); err != nil && !m.firstRecordCanWait(policy.FamilyUnknown, rec, err) {
-				return m.sidecarFault("read header", err)
-			}
-			return nil
-		}
-		return m.foreignFlip("read header", rec, f)
+		return m.reconcileHeader("read header", rec, f)
 	})
 }
 
@@ -291,28 +287,6 @@ func (m *mainFile) foreignFlip(op string, rec *sidecar.Record, header policy.Fam
 		return m.sidecarFault(op, err)
 	}
 	return nil
-}
-
-// recordHeaderWrite records, before the write reaches the file, that this
-// connection is changing the header's journal family.
-func (m *mainFile) recordHeaderWrite(f policy.Family) error {
-	return m.withAgreement("write header", func(rec *sidecar.Record) error {
-		if rec.Family == f {
-			m.db.knownFamily.Store(uint32(f))
-			return nil
-		}
-		was := rec.Family
-		rec.Family, rec.Reason, rec.Detail = f, policy.ReasonPragma, ""
-		rec.Mode = m.pendingMode
-		if rec.Mode.Family() != f {
-			rec.Mode = defaultMode(f)
-			rec.Reason = policy.ReasonFirstUse
-		}
-		if err := m.writeRecord(rec); err != nil && !m.firstRecordCanWait(was, rec, err) {
-			return m.sidecarFault("write header", err)
-		}
-		return nil
-	})
 }
 
 // settleRollback lets a deterministic incompatibility settle the agreed

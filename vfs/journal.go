@@ -40,6 +40,11 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 	// joins; and every write below still checks.
 	readOnly := flags&vfs.OPEN_READONLY != 0
 	joined := main.family == family
+	if family == policy.FamilyRollback && !readOnly && flags&vfs.OPEN_CREATE == 0 {
+		// SQLite opens a hot journal read-write without CREATE to roll it
+		// back; every journal it writes itself it opens with CREATE.
+		main.playback = true
+	}
 	if !readOnly {
 		if err := main.joinFamily(op, family); err != nil {
 			return nil, flags, err

@@ -50,6 +50,13 @@ type Options struct {
 
 	// AgreementWait bounds the wait for the sidecar's agreement lock; zero means 1s.
 	AgreementWait time.Duration
+
+	// PragmaWait bounds how long a refused PRAGMA journal_mode waits for
+	// the participants in its way on a connection for which SQLite gave
+	// walguard no busy handler. Where it gave one, the connection's
+	// busy_timeout (or busy handler) bounds the wait instead. Zero means
+	// no wait: SQLITE_BUSY at once.
+	PragmaWait time.Duration
 }
 
 func (o Options) withDefaults() Options {

@@ -2,6 +2,8 @@ package vfs
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -12,6 +14,10 @@ import (
 // StatusPragma is the name of the pragma that returns walguard's status
 // for the database as JSON: PRAGMA walguard_status.
 const StatusPragma = "walguard_status"
+
+// operatorCommitPragma records, on a connection opened by SetJournalMode,
+// the mode its PRAGMA journal_mode set, with "operator" as the reason.
+const operatorCommitPragma = "walguard_operator_commit"
 
 // Pragma answers PRAGMA walguard_status, and checks PRAGMA journal_mode
 // before SQLite acts on it: every pragma reaches the VFS first.
@@ -26,71 +32,103 @@ func (m *mainFile) Pragma(name, value string) (string, error) {
 		}
 		return st.json(), nil
 	case "journal_mode":
-		if mode, ok := policy.ParseJournalMode(value); ok {
+		// The value is parsed as SQLite parses it. An empty value is
+		// either a query or journal_mode='' (DELETE): the VFS cannot tell
+		// them apart, so that one meets the gate at the header write.
+		if mode, ok := policy.ParseJournalMode(value); ok && value != "" {
 			if err := m.journalMode(mode); err != nil {
 				// The text of the error in hand is the pragma's message,
 				// whatever its code.
 				return err.Error(), toSQLite(err, sqlite3.ERROR)
 			}
 		}
+	case operatorCommitPragma:
+		if m.operator {
+			return m.recordOperator()
+		}
 	}
 	return m.File.Pragma(name, value)
 }
 
-// journalMode decides a journal_mode change, before SQLite has written
-// anything: nil admits it, a *RefusalError refuses it.
+// journalMode decides a journal_mode change before SQLite has written
+// anything: nil admits it, a *RefusalError refuses it. A refusal that
+// waiting can end waits as SQLite's busy handler would for a lock, bounded
+// by the connection's busy_timeout (or Options.PragmaWait without a
+// handler), before it is returned.
 func (m *mainFile) journalMode(mode policy.JournalMode) error {
 	op := "journal_mode=" + mode.String()
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		refusal, err := m.decideJournalMode(op, mode)
+		if err == nil && refusal == nil {
+			m.pendingMode, m.approved = mode, mode.Family()
+			return nil
+		}
+		if err == nil {
+			err = refusal
+		}
+		if waitable(err) && m.waitLikeBusyHandler(attempt, start) {
+			continue
+		}
+		if refusal != nil {
+			return m.g.refuse(m.db, refusal)
+		}
+		return err
+	}
+}
+
+// decideJournalMode runs one try of the decision for a journal_mode
+// change: the refusal, or an error already refused (a join or the sidecar).
+func (m *mainFile) decideJournalMode(op string, mode policy.JournalMode) (*RefusalError, error) {
 	if !m.admitted {
 		if err := m.admit(op); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	to := mode.Family()
 	var refusal *RefusalError
 	err := m.withAgreement(op, func(rec *sidecar.Record) error {
-		// Our own declaration must not count as another's: OFD tests ignore
-		// it, but a Windows test would see it. Restore it after deciding.
-		if held := m.side.Family(); held != policy.FamilyUnknown {
-			if err := m.side.ReleaseFamily(); err != nil {
-				return m.sidecarFault(op, err)
-			}
-			defer func() {
-				if m.side.HoldFamily(held) != nil {
-					m.family = policy.FamilyUnknown // rejoin at the next gate
-				}
-			}()
-		}
-		from := m.headerFamily()
-		if from == policy.FamilyUnknown {
-			from = rec.Family
-		}
-		req := policy.TransitionRequest{From: from, To: to, HeaderSaysWAL: from == policy.FamilyWAL}
 		var err error
-		if from != policy.FamilyUnknown && from != to {
-			if req.OthersInFrom, err = m.side.OthersUseFamily(from); err != nil {
-				return m.sidecarFault(op, err)
-			}
-		}
-		if req.FamilyRequest, err = m.familyFacts(to, rec); err != nil {
+		refusal, err = m.decideSwitch(op, mode.Family(), rec, m.headerFamily())
+		if err != nil {
 			return m.sidecarFault(op, err)
-		}
-		d := m.g.pol.Transition(req)
-		if from == to || from == policy.FamilyUnknown {
-			// No change of family: only what admitting it would check.
-			d = m.g.pol.AdmitFamily(req.FamilyRequest)
-		}
-		if !d.Allow {
-			refusal = &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if refusal != nil {
-		return m.g.refuse(m.db, refusal)
-	}
-	m.pendingMode = mode
-	return nil
+	return refusal, err
 }
+
+// waitLikeBusyHandler waits before another try, and reports whether to
+// try again: as long as SQLite's busy handler says so (it measures the
+// busy_timeout), or within Options.PragmaWait when SQLite gave none.
+func (m *mainFile) waitLikeBusyHandler(attempt int, start time.Time) bool {
+	if m.busyHandler == nil && m.g.opts.PragmaWait <= 0 {
+		return false
+	}
+	m.g.stats.pragmaWaits.Add(1)
+	time.Sleep(m.g.pol.Retry.Delay(attempt, rand.Float64()))
+	if m.busyHandler != nil {
+		return m.busyHandler()
+	}
+	return time.Since(start) < m.g.opts.PragmaWait
+}
+
+// recordOperator records the mode an operator's journal_mode set, with the
+// operator as the reason, once SQLite has made the change.
+func (m *mainFile) recordOperator() (string, error) {
+	const op = "record operator change"
+	mode := m.pendingMode
+	err := m.withAgreement(op, func(rec *sidecar.Record) error {
+		hf := m.headerFamily()
+		if hf != mode.Family() {
+			return fmt.Errorf("walguard %s on %s: the header says %s, not %s; the mode did not change", op, m.name, hf, mode)
+		}
+		rec.Family, rec.Mode, rec.Reason, rec.Switch = hf, mode, policy.ReasonOperator, sidecar.SwitchIntent{}
+		rec.Detail = "deliberate journal_mode=" + mode.String()
+		return m.writeRecordOrFault(op, rec)
+	})
+	if err != nil {
+		return err.Error(), toSQLite(err, sqlite3.ERROR)
+	}
+	return mode.String(), nil
+}
+

@@ -24,11 +24,12 @@ type Stats struct {
 	// mirror bytes showed live participants (a sidecar removed or replaced
 	// while in use).
 	SidecarsReplaced uint64 `json:"sidecars_replaced"`
+	PragmaWaits      uint64 `json:"pragma_waits"` // waits of refused journal_mode pragmas for the participants in the way
 }
 
 type counters struct {
 	opens, passThrough, joins, retries, recovered atomic.Uint64
-	foreignFlips, settled, rebuilt                atomic.Uint64
+	foreignFlips, settled, rebuilt, pragmaWaits   atomic.Uint64
 	sidecarReplaced                               atomic.Uint64
 
 	mu       sync.Mutex
@@ -58,6 +59,7 @@ func (g *VFS) Stats() Stats {
 		RecordsRebuilt: c.rebuilt.Load(),
 
 		SidecarsReplaced: c.sidecarReplaced.Load(),
+		PragmaWaits:      c.pragmaWaits.Load(),
 		Refusals:         map[string]uint64{},
 	}
 	c.mu.Lock()

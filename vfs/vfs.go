@@ -25,8 +25,10 @@ type VFS struct {
 
 	logger atomic.Pointer[slog.Logger]
 
-	mu  sync.Mutex
-	dbs map[string]*dbState // +checklocks:mu
+	mu        sync.Mutex
+	dbs       map[string]*dbState // +checklocks:mu
+	name      string              // +checklocks:mu; the name it is registered under
+	operators map[string]bool     // +checklocks:mu; live SetJournalMode tokens
 }
 
 // dbState is what the connections of this process share about one database.
@@ -38,6 +40,9 @@ type dbState struct {
 	// knownFamily is the header family last confirmed against the record;
 	// page-1 reads compare against it without a system call.
 	knownFamily atomic.Uint32
+	// switchPending is set when a record read showed a switch intent, so
+	// that page-1 reads under a lock look for an interrupted one.
+	switchPending atomic.Bool
 
 	mu          sync.Mutex
 	lastRefusal *RefusalError // +checklocks:mu
@@ -72,6 +77,9 @@ func (g *VFS) log() *slog.Logger { return g.logger.Load() }
 // https://sqlite.org/c3ref/vfs_find.html
 func Register(name string, opts Options) *VFS {
 	g := New(opts)
+	g.mu.Lock()
+	g.name = name
+	g.mu.Unlock()
 	vfs.Register(name, g)
 	return g
 }
