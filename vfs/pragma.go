@@ -131,4 +131,3 @@ func (m *mainFile) recordOperator() (string, error) {
 	}
 	return mode.String(), nil
 }
-

@@ -36,6 +36,7 @@ func TestJournalModeDecisions(t *testing.T) {
 			mustExec(t, holder, "CREATE TABLE t(x); INSERT INTO t VALUES(1)") // holds the family from now on
 
 			c := openConn(t, dsn(path, name))
+			c.BusyTimeout(0) // a refusal waits for the busy timeout first
 			_, err := queryText(c, "PRAGMA journal_mode="+tc.to)
 			if !errors.Is(err, sqlite3.BUSY) || !strings.Contains(err.Error(), tc.reason.String()) ||
 				!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "journal_mode="+tc.to) {
@@ -52,13 +53,25 @@ func TestJournalModeDecisions(t *testing.T) {
 			}
 
 			holder.Close()
-			if got := mustQuery(t, c, "PRAGMA journal_mode="+tc.to); got != tc.to {
+			reason := policy.ReasonPragma
+			if tc.from == "wal" {
+				// Alone, leaving WAL is still refused: it is deliberate.
+				if _, err := queryText(c, "PRAGMA journal_mode="+tc.to); err == nil || !strings.Contains(err.Error(), policy.ReasonLeaveWAL.String()) {
+					t.Fatalf("journal_mode=%s alone = %v, want refused as not deliberate", tc.to, err)
+				}
+				c.Close()
+				if err := g.SetJournalMode(t.Context(), path, policy.ModeDelete); err != nil {
+					t.Fatal(err)
+				}
+				c = openConn(t, dsn(path, name))
+				reason = policy.ReasonOperator
+			} else if got := mustQuery(t, c, "PRAGMA journal_mode="+tc.to); got != tc.to {
 				t.Fatalf("journal_mode=%s alone = %q", tc.to, got)
 			}
 			mustExec(t, c, "INSERT INTO t VALUES(2)")
 			st, err := g.Status(path)
-			if err != nil || st.Sidecar.Record == nil || st.Sidecar.Record.Mode.String() != tc.to || st.Sidecar.Record.Reason != policy.ReasonPragma {
-				t.Fatalf("record %+v (%v), want mode %s set by the pragma", st.Sidecar.Record, err, tc.to)
+			if err != nil || st.Sidecar.Record == nil || st.Sidecar.Record.Mode.String() != tc.to || st.Sidecar.Record.Reason != reason {
+				t.Fatalf("record %+v (%v), want mode %s set by %s", st.Sidecar.Record, err, tc.to, reason)
 			}
 		})
 	}
@@ -92,6 +105,7 @@ func TestStatusPragma(t *testing.T) {
 	a := openConn(t, dsn(path, name))
 	mustExec(t, a, "PRAGMA journal_mode=wal; CREATE TABLE t(x)")
 	b := openConn(t, dsn(path, name))
+	b.BusyTimeout(0)
 	queryText(b, "PRAGMA journal_mode=delete") // a refusal, for last_refusal
 
 	var got struct {
