@@ -426,6 +426,10 @@ func (r *stressRun) line(index int64, line string) {
 		fam := familyOf(f[0])
 		r.families[fam]++
 		r.runs.commit(index, fam, start, end)
+	case "closed":
+		// A run is one connection's: a worker that closed its connection
+		// wrote nothing until its next one, whatever others did meanwhile.
+		r.runs.close(index)
 	case "stats":
 		var st workerStats
 		if err := json.Unmarshal([]byte(rest), &st); err == nil {
@@ -476,6 +480,8 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 		rep.Fallbacks += st.Fallbacks
 		rep.DeleteAttempts += st.DeleteAttempts
 		rep.DeleteAccepted += st.DeleteOK
+		rep.Deliberate += st.Deliberate
+		rep.DeliberateRefused += st.DeliberateRefused
 		rep.FaultsInjected += st.FaultsInjected
 		if g := st.Walguard; g != nil {
 			rep.ShimRetries += g.Retries

@@ -30,6 +30,8 @@ type stressReport struct {
 	Fallbacks         int64             `json:"fallbacks"`      // naive WAL->DELETE fallbacks attempted
 	DeleteAttempts    int64             `json:"delete_attempts"`
 	DeleteAccepted    int64             `json:"delete_accepted"`
+	Deliberate        int64             `json:"deliberate_changes"`         // deliberate mode changes (SetJournalMode) made
+	DeliberateRefused int64             `json:"deliberate_changes_refused"` // ... and refused because others were live
 	FaultsInjected    int64             `json:"faults_injected"`
 	Kills             int               `json:"kills"`
 	FamilyWrites      map[string]int    `json:"family_writes"` // commits by journal family
@@ -106,6 +108,7 @@ func (r *stressReport) writeText(w io.Writer) error {
 	}
 	row("naive fallbacks to DELETE", r.Fallbacks)
 	row("DELETE tried / accepted", fmt.Sprintf("%d / %d", r.DeleteAttempts, r.DeleteAccepted))
+	row("deliberate DELETE made / refused", fmt.Sprintf("%d / %d", r.Deliberate, r.DeliberateRefused))
 	row("workers killed", r.Kills)
 	row("family overlaps", r.Overlaps)
 	row("rows in database", r.Rows)
@@ -174,6 +177,14 @@ func (f *familyRuns) commit(worker int64, family string, start, end int64) {
 		f.done = append(f.done, *r)
 	}
 	f.open[worker] = &familyRun{worker: worker, family: family, start: start, end: end}
+}
+
+// close ends worker's current run: its connection closed.
+func (f *familyRuns) close(worker int64) {
+	if r := f.open[worker]; r != nil {
+		f.done = append(f.done, *r)
+		delete(f.open, worker)
+	}
 }
 
 // overlaps counts pairs of runs of different workers in different families

@@ -228,10 +228,15 @@ func TestFamilyOverlaps(t *testing.T) {
 		{"a worker switching is no overlap", []commit{{1, "wal", 0, 10}, {1, "delete", 5, 15}}, 0},
 		{"run ends at a switch", []commit{{1, "wal", 0, 1}, {1, "delete", 2, 3}, {2, "delete", 4, 5}, {1, "wal", 6, 7}}, 0},
 		{"truncate counts as rollback", []commit{{1, "truncate", 0, 10}, {2, "delete", 5, 15}, {3, "wal", 12, 20}}, 1},
+		{"a run ends when its connection closes", []commit{{1, "wal", 0, 1}, {1, "closed", 0, 0}, {2, "delete", 5, 6}, {1, "wal", 9, 10}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var runs familyRuns
 			for _, c := range tc.commits {
+				if c.mode == "closed" {
+					runs.close(c.worker)
+					continue
+				}
 				runs.commit(c.worker, familyOf(c.mode), c.start, c.end)
 			}
 			if got := runs.overlaps(); got != tc.want {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/walguard/walguard/faultvfs"
 	"github.com/walguard/walguard/internal/sqlrow"
+	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
@@ -40,18 +42,20 @@ type workerConfig struct {
 
 // workerStats is the "stats" line a worker prints now and then and at exit.
 type workerStats struct {
-	Ops            int64        `json:"ops"`             // operations attempted (transactions, reads, mode switches)
-	Commits        int64        `json:"commits"`         // transactions whose COMMIT returned nil
-	Acked          int64        `json:"acked"`           // rows acknowledged
-	FailedTxns     int64        `json:"failed_txns"`     // transactions that failed and were retried with new ids
-	Reads          int64        `json:"reads"`           // read operations that succeeded
-	Fallbacks      int64        `json:"fallbacks"`       // naive fallbacks to journal_mode=DELETE attempted
-	DeleteAttempts int64        `json:"delete_attempts"` // journal_mode=DELETE tried outright
-	DeleteOK       int64        `json:"delete_ok"`       // ... and accepted
-	FaultCalls     int64        `json:"fault_calls"`     // VFS calls faultvfs saw
-	FaultsInjected int64        `json:"faults_injected"` // VFS calls faultvfs failed
-	Walguard       *wgvfs.Stats `json:"walguard,omitempty"`
-	LastError      string       `json:"last_error,omitempty"`
+	Ops               int64        `json:"ops"`                // operations attempted (transactions, reads, mode switches)
+	Commits           int64        `json:"commits"`            // transactions whose COMMIT returned nil
+	Acked             int64        `json:"acked"`              // rows acknowledged
+	FailedTxns        int64        `json:"failed_txns"`        // transactions that failed and were retried with new ids
+	Reads             int64        `json:"reads"`              // read operations that succeeded
+	Fallbacks         int64        `json:"fallbacks"`          // naive fallbacks to journal_mode=DELETE attempted
+	DeleteAttempts    int64        `json:"delete_attempts"`    // journal_mode=DELETE tried outright
+	DeleteOK          int64        `json:"delete_ok"`          // ... and accepted
+	Deliberate        int64        `json:"deliberate"`         // deliberate changes to DELETE (SetJournalMode) made
+	DeliberateRefused int64        `json:"deliberate_refused"` // ... and refused (others live)
+	FaultCalls        int64        `json:"fault_calls"`        // VFS calls faultvfs saw
+	FaultsInjected    int64        `json:"faults_injected"`    // VFS calls faultvfs failed
+	Walguard          *wgvfs.Stats `json:"walguard,omitempty"`
+	LastError         string       `json:"last_error,omitempty"`
 }
 
 // workerLines writes a worker's protocol lines to the parent, one write each.
@@ -150,7 +154,9 @@ func (w *stressWorker) run() {
 			}
 			conn = c
 		}
-		w.step(conn)
+		if w.step(conn) {
+			conn = nil // closed for a deliberate mode change
+		}
 		if time.Since(w.last) > 250*time.Millisecond {
 			w.reportStats()
 		}
@@ -194,7 +200,8 @@ func journalMode(conn *sqlite3.Conn, mode string) (string, error) {
 	return strings.ToLower(got), err
 }
 
-func (w *stressWorker) step(conn *sqlite3.Conn) {
+// step runs one operation; it reports whether it closed conn.
+func (w *stressWorker) step(conn *sqlite3.Conn) (closed bool) {
 	w.st.Ops++
 	switch r := w.rng.Float64(); {
 	case r < w.cfg.DeleteRate:
@@ -202,7 +209,6 @@ func (w *stressWorker) step(conn *sqlite3.Conn) {
 		got, err := journalMode(conn, "delete")
 		if err != nil {
 			w.fail(err)
-			return
 		}
 		if got == "delete" {
 			w.st.DeleteOK++
@@ -211,18 +217,28 @@ func (w *stressWorker) step(conn *sqlite3.Conn) {
 			if _, err := journalMode(conn, "wal"); err != nil {
 				w.fail(err)
 			}
+			return false
 		}
+		if w.gv != nil {
+			// Through walguard a plain pragma does not leave WAL: do it
+			// the deliberate way, which needs the database to itself.
+			conn.Close()
+			w.out.printf("closed")
+			w.deliberateDelete()
+			return true
+		}
+		return false
 	case r < 0.2:
 		stmt, _, err := conn.Prepare("SELECT count(*), max(id) FROM t")
 		if err != nil {
 			w.fail(err)
-			return
+			return false
 		}
 		for stmt.Step() {
 		}
 		if err := stmt.Close(); err != nil {
 			w.fail(err)
-			return
+			return false
 		}
 		w.st.Reads++
 	case r < 0.45:
@@ -230,6 +246,35 @@ func (w *stressWorker) step(conn *sqlite3.Conn) {
 	default:
 		w.write(conn, 1)
 	}
+	return false
+}
+
+// deliberateDelete leaves WAL the deliberate way (SetJournalMode), and on
+// success writes once in the rollback family on a connection that asks
+// for no mode; the next open goes back to WAL.
+func (w *stressWorker) deliberateDelete() {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := w.gv.SetJournalMode(ctx, w.cfg.DB, policy.ModeDelete); err != nil {
+		w.st.DeliberateRefused++
+		w.fail(err)
+		return
+	}
+	w.st.Deliberate++
+	conn, err := sqlite3.Open("file:" + w.cfg.DB + "?vfs=" + stressVFSName)
+	if err != nil {
+		w.fail(err)
+		return
+	}
+	defer func() {
+		conn.Close()
+		w.out.printf("closed")
+	}()
+	if err := conn.BusyTimeout(2 * time.Second); err != nil {
+		w.fail(err)
+		return
+	}
+	w.write(conn, 1)
 }
 
 // write inserts rows in one transaction and acknowledges them once COMMIT
