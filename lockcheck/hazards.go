@@ -55,7 +55,10 @@ type Hazard struct {
 func (r *Report) findHazards() {
 	r.mixedLockKinds()
 	r.walOnOtherHost()
-	r.familyMismatch()
+	if !r.switchIntent() {
+		r.familyMismatch()
+	}
+	r.settledRollback()
 	r.hotJournal()
 	r.badSidecar()
 	r.participantsDisagree()
@@ -193,6 +196,12 @@ func (r *Report) participantsDisagree() {
 	}
 	delete(protocols, policy.ProtocolUnknown)
 	delete(families, policy.FamilyUnknown)
+	if r.Header.Family == policy.FamilyWAL && families[policy.FamilyRollback] {
+		// Invariant 8: once the header says WAL nobody can write a
+		// rollback journal; an idle connection's declaration is moot.
+		delete(families, policy.FamilyRollback)
+		r.note("a rollback declaration is held while the header says WAL: an idle connection that has not written since the switch; it writes with WAL at its next transaction")
+	}
 	if len(protocols) > 1 {
 		r.hazard(HazardParticipantsDisagree,
 			"walguard should have refused the later one: check that every program runs the same walguard version, and rebuild the odd one with the same locking protocol",
