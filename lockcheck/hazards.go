@@ -202,6 +202,9 @@ func (r *Report) participantsDisagree() {
 		delete(families, policy.FamilyRollback)
 		r.note("a rollback declaration is held while the header says WAL: an idle connection that has not written since the switch; it writes with WAL at its next transaction")
 	}
+	if protocols[policy.ProtocolOFD] && protocols[policy.ProtocolPOSIX] {
+		delete(protocols, policy.ProtocolPOSIX) // one family: see policy.Compatible
+	}
 	if len(protocols) > 1 {
 		r.hazard(HazardParticipantsDisagree,
 			"walguard should have refused the later one: check that every program runs the same walguard version, and rebuild the odd one with the same locking protocol",

@@ -49,11 +49,14 @@ type Report struct {
 	Sidecar sidecar.Status `json:"sidecar"` // the same object as PRAGMA walguard_status's
 	// LockTable names where Locks came from ("/proc/locks"); empty when
 	// there is none, and LockTableError says why.
-	LockTable      string   `json:"lock_table"`
-	LockTableError string   `json:"lock_table_error,omitempty"`
-	Locks          []Lock   `json:"locks"`
-	Hazards        []Hazard `json:"hazards"`
-	Verdict        string   `json:"verdict"` // VerdictConsistent or VerdictHazard
+	LockTable      string `json:"lock_table"`
+	LockTableError string `json:"lock_table_error,omitempty"`
+	Locks          []Lock `json:"locks"`
+	// WithoutWalguard are the processes holding SQLite's own locks on the
+	// database or -shm without a walguard slot (from Locks).
+	WithoutWalguard []ForeignParticipant `json:"without_walguard"`
+	Hazards         []Hazard             `json:"hazards"`
+	Verdict         string               `json:"verdict"` // VerdictConsistent or VerdictHazard
 	// Notes are things worth knowing that are not hazards: a part that
 	// could not be read, a stale -shm, a change in progress.
 	Notes []string `json:"notes"`
@@ -107,6 +110,7 @@ func Inspect(dbPath string) (*Report, error) {
 		r.Names = n
 	}
 	r.readLocks()
+	r.WithoutWalguard = foreignFrom(r.Locks, r.Sidecar, r.Host)
 	r.decideCheckpoint()
 	r.Journal.decideHot(r.reservedState())
 	r.findHazards()

@@ -37,6 +37,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.writeSHM(t)
 	r.writeJournal(t)
 	r.writeSidecar(t)
+	r.writeWithoutWalguard(t)
 	r.writeLocks(t)
 	if len(r.Notes) > 0 {
 		t.printf("\nnotes\n")
@@ -268,4 +269,18 @@ func intsOrNone(list []int) string {
 		names[i] = strconv.Itoa(v)
 	}
 	return strings.Join(names, ", ")
+}
+
+func (r *Report) writeWithoutWalguard(t *textWriter) {
+	if r.LockTable == "" {
+		return // unknown: writeLocks says why
+	}
+	if len(r.WithoutWalguard) == 0 {
+		t.printf("\nparticipants without walguard: none\n")
+		return
+	}
+	t.printf("\nparticipants without walguard (holding SQLite's own locks, no slot)\n")
+	for _, f := range r.WithoutWalguard {
+		t.field("  "+holder(f.PID, f.Command, ""), "%s, holds %s", f.Protocol, strings.Join(f.Locks, ", "))
+	}
 }

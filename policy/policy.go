@@ -106,24 +106,53 @@ func refuse(r Reason, format string, args ...any) Decision {
 type ProtocolRequest struct {
 	Mine   Protocol
 	Others []Protocol // protocols held by other live participants
+	// Foreign are the protocols seen on SQLite's own lock bytes of the
+	// database (an fcntl lock: ProtocolPOSIX or ProtocolOFD; a flock lock:
+	// ProtocolFlock), held by processes that may not use walguard at all.
+	Foreign []Protocol
+}
+
+// Compatible reports whether connections locking with a and b see each
+// other's locks. Besides a protocol and itself, OFD and POSIX fcntl locks
+// are one family: on Linux and macOS (the only systems with OFD locks) the
+// kernel makes them conflict with each other, byte for byte, so ncruces's
+// default build and C SQLite (the sqlite3 CLI, Python) keep each other out
+// as SQLite expects.
+func Compatible(a, b Protocol) bool {
+	fcntl := func(p Protocol) bool { return p == ProtocolOFD || p == ProtocolPOSIX }
+	return a == b || (fcntl(a) && fcntl(b))
 }
 
 // AdmitProtocol decides whether a connection locking with req.Mine may join
-// the participants. Invariant 1: one locking protocol per database.
+// the participants. Invariant 1: one locking protocol per database, where
+// compatible protocols (see Compatible) count as one; holders of SQLite's
+// own locks count too, walguard or not (invariant 9).
 func (p Policy) AdmitProtocol(req ProtocolRequest) Decision {
 	for _, o := range req.Others {
-		if o == req.Mine {
-			continue
+		if d := p.admitBeside(req.Mine, o, "a live participant"); !d.Allow {
+			return d
 		}
-		if (o == ProtocolNoLock || req.Mine == ProtocolNoLock) && p.AllowNoLock {
-			continue
+	}
+	for _, o := range req.Foreign {
+		if d := p.admitBeside(req.Mine, o, "a process holding the database's own SQLite locks (without walguard, or of another build)"); !d.Allow {
+			return d
 		}
-		if o == ProtocolNoLock || req.Mine == ProtocolNoLock {
-			return refuse(ReasonNoLock, "this connection locks with %s and a live participant with %s; a connection without locks cannot share a database", req.Mine, o)
-		}
-		return refuse(ReasonProtocolMismatch, "this connection locks with %s but a live participant locks with %s", req.Mine, o)
 	}
 	return allow()
+}
+
+// admitBeside decides one other holder's protocol o against mine.
+func (p Policy) admitBeside(mine, o Protocol, who string) Decision {
+	switch {
+	case Compatible(o, mine):
+		return allow()
+	case o == ProtocolNoLock || mine == ProtocolNoLock:
+		if p.AllowNoLock {
+			return allow()
+		}
+		return refuse(ReasonNoLock, "this connection locks with %s and %s with %s; a connection without locks cannot share a database", mine, who, o)
+	}
+	return refuse(ReasonProtocolMismatch, "this connection locks with %s but %s locks with %s", mine, who, o)
 }
 
 // FamilyRequest describes a connection about to write with a journal family.

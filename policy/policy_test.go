@@ -6,26 +6,40 @@ func TestAdmitProtocol(t *testing.T) {
 	noLockOK := Default()
 	noLockOK.AllowNoLock = true
 	tests := []struct {
-		name   string
-		p      Policy
-		mine   Protocol
-		others []Protocol
-		want   Reason
+		name    string
+		p       Policy
+		mine    Protocol
+		others  []Protocol
+		want    Reason
+		foreign []Protocol
 	}{
-		{"alone", Default(), ProtocolOFD, nil, ReasonNone},
-		{"same protocol", Default(), ProtocolOFD, []Protocol{ProtocolOFD}, ReasonNone},
-		{"flock joins ofd", Default(), ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
-		{"ofd joins flock", Default(), ProtocolOFD, []Protocol{ProtocolFlock}, ReasonProtocolMismatch},
-		{"dotlk joins ofd", Default(), ProtocolDotlk, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
-		{"nolock joins ofd", Default(), ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNoLock},
-		{"ofd joins nolock", Default(), ProtocolOFD, []Protocol{ProtocolNoLock}, ReasonNoLock},
-		{"nolock alone", Default(), ProtocolNoLock, nil, ReasonNone},
-		{"nolock allowed by option", noLockOK, ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNone},
-		{"option does not admit flock", noLockOK, ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch},
+		{"alone", Default(), ProtocolOFD, nil, ReasonNone, nil},
+		{"same protocol", Default(), ProtocolOFD, []Protocol{ProtocolOFD}, ReasonNone, nil},
+		{"flock joins ofd", Default(), ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch, nil},
+		{"ofd joins flock", Default(), ProtocolOFD, []Protocol{ProtocolFlock}, ReasonProtocolMismatch, nil},
+		{"dotlk joins ofd", Default(), ProtocolDotlk, []Protocol{ProtocolOFD}, ReasonProtocolMismatch, nil},
+		{"nolock joins ofd", Default(), ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNoLock, nil},
+		{"ofd joins nolock", Default(), ProtocolOFD, []Protocol{ProtocolNoLock}, ReasonNoLock, nil},
+		{"nolock alone", Default(), ProtocolNoLock, nil, ReasonNone, nil},
+		{"nolock allowed by option", noLockOK, ProtocolNoLock, []Protocol{ProtocolOFD}, ReasonNone, nil},
+		{"option does not admit flock", noLockOK, ProtocolFlock, []Protocol{ProtocolOFD}, ReasonProtocolMismatch, nil},
+		// OFD and POSIX fcntl locks see each other: one family.
+		{"ofd joins posix", Default(), ProtocolOFD, []Protocol{ProtocolPOSIX}, ReasonNone, nil},
+		{"posix joins ofd", Default(), ProtocolPOSIX, []Protocol{ProtocolOFD, ProtocolPOSIX}, ReasonNone, nil},
+		{"flock joins posix", Default(), ProtocolFlock, []Protocol{ProtocolPOSIX}, ReasonProtocolMismatch, nil},
+		// Holders of SQLite's own locks without a slot count too.
+		{"flock beside fcntl holders without walguard", Default(), ProtocolFlock, nil, ReasonProtocolMismatch, []Protocol{ProtocolPOSIX}},
+		{"flock beside an ofd holder without a slot", Default(), ProtocolFlock, nil, ReasonProtocolMismatch, []Protocol{ProtocolOFD}},
+		{"ofd beside posix holders without walguard", Default(), ProtocolOFD, nil, ReasonNone, []Protocol{ProtocolPOSIX}},
+		{"ofd beside flock holders without walguard", Default(), ProtocolOFD, []Protocol{ProtocolOFD}, ReasonProtocolMismatch, []Protocol{ProtocolFlock}},
+		{"flock beside flock holders", Default(), ProtocolFlock, []Protocol{ProtocolFlock}, ReasonNone, []Protocol{ProtocolFlock}},
+		{"dotlk beside fcntl holders", Default(), ProtocolDotlk, nil, ReasonProtocolMismatch, []Protocol{ProtocolOFD}},
+		{"nolock beside fcntl holders", Default(), ProtocolNoLock, nil, ReasonNoLock, []Protocol{ProtocolPOSIX}},
+		{"nolock beside fcntl holders, allowed", noLockOK, ProtocolNoLock, nil, ReasonNone, []Protocol{ProtocolPOSIX}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := tt.p.AdmitProtocol(ProtocolRequest{Mine: tt.mine, Others: tt.others})
+			d := tt.p.AdmitProtocol(ProtocolRequest{Mine: tt.mine, Others: tt.others, Foreign: tt.foreign})
 			if d.Allow != (tt.want == ReasonNone) || d.Reason != tt.want {
 				t.Fatalf("got %+v, want reason %v", d, tt.want)
 			}
@@ -33,6 +47,17 @@ func TestAdmitProtocol(t *testing.T) {
 				t.Fatal("a refusal must say why")
 			}
 		})
+	}
+}
+
+func TestCompatible(t *testing.T) {
+	for a := range Protocol(NumProtocols) {
+		for b := range Protocol(NumProtocols) {
+			fcntl := (a == ProtocolOFD || a == ProtocolPOSIX) && (b == ProtocolOFD || b == ProtocolPOSIX)
+			if got := Compatible(a, b); got != (a == b || fcntl) || got != Compatible(b, a) {
+				t.Errorf("Compatible(%s, %s) = %v", a, b, got)
+			}
+		}
 	}
 }
 

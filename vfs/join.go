@@ -158,7 +158,7 @@ func (m *mainFile) admit(op string) error {
 				others = append(others, p)
 			}
 		}
-		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Others: others})
+		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Others: others, Foreign: m.foreignProtocols(op)})
 		if !d.Allow {
 			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
 		}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
 )
@@ -75,11 +76,16 @@ func (g *VFS) Stats() Stats {
 // PRAGMA walguard_status answers it as JSON (docs/status.md); its
 // "sidecar" object is the one "walguard check -json" prints.
 type Status struct {
-	DB          string         `json:"db"`
-	Sidecar     sidecar.Status `json:"sidecar"`
-	FileSystem  string         `json:"filesystem,omitempty"` // as detected at the first open in this process
-	LastRefusal *RefusalStatus `json:"last_refusal,omitempty"`
-	Stats       Stats          `json:"stats"`
+	DB      string         `json:"db"`
+	Sidecar sidecar.Status `json:"sidecar"`
+	// WithoutWalguard are the processes that hold SQLite's own locks on
+	// the database or its -shm without a walguard slot (python's sqlite3,
+	// the sqlite3 CLI, ...), with pid and command where the system says
+	// (Linux's /proc/locks); walguard check lists the same.
+	WithoutWalguard []lockcheck.ForeignParticipant `json:"without_walguard"`
+	FileSystem      string                         `json:"filesystem,omitempty"` // as detected at the first open in this process
+	LastRefusal     *RefusalStatus                 `json:"last_refusal,omitempty"`
+	Stats           Stats                          `json:"stats"`
 }
 
 // A RefusalStatus is a refusal as Status shows it.
@@ -115,6 +121,7 @@ func (g *VFS) Status(dbPath string) (Status, error) {
 		st.FileSystem = db.fs.Type
 		db.mu.Unlock()
 	}
+	st.WithoutWalguard = withoutWalguard(dbPath, st.Sidecar)
 	return st, err
 }
 

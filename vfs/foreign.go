@@ -1,0 +1,57 @@
+package vfs
+
+import (
+	"log/slog"
+
+	"github.com/walguard/walguard/lockcheck"
+	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
+)
+
+// Processes without walguard (python's sqlite3, the sqlite3 CLI, a C
+// program, another Go driver, Litestream) hold SQLite's own locks and no
+// slot. At each protocol join, under the agreement byte, walguard tests
+// those lock bytes on the database with each mechanism that can hold them
+// (sidecar.ProbeDatabaseLocks): an fcntl lock (POSIX or OFD, which the
+// kernel makes conflict) and a flock lock. Admission counts what it sees
+// as holders of that protocol (policy.ProtocolRequest.Foreign): a flock
+// joiner is refused while fcntl holders are live, slot or not; an OFD
+// joiner is admitted beside POSIX holders, which see its locks. Only at
+// join: the steady state makes no extra call. Holders that hold nothing
+// at that instant (a rollback-mode client between transactions) cannot be
+// seen; a WAL client holds SHARED for as long as it is open.
+
+// foreignProtocols returns the protocols seen on SQLite's own lock bytes
+// of the database. A probe that fails is logged and counts nothing; the
+// sidecar's declarations still decide. The agreement byte is held.
+func (m *mainFile) foreignProtocols(op string) []policy.Protocol {
+	locks, err := m.side.ProbeDatabaseLocks()
+	if err != nil {
+		m.g.log().Warn("walguard could not test the database's own locks", slog.String("db", m.name),
+			slog.String("op", op), slog.Any("err", err))
+		return nil
+	}
+	var seen []policy.Protocol
+	switch {
+	case !locks.Fcntl:
+	case locks.FcntlPID > 0:
+		seen = append(seen, policy.ProtocolPOSIX)
+	default:
+		seen = append(seen, policy.ProtocolOFD)
+	}
+	if locks.Flock {
+		seen = append(seen, policy.ProtocolFlock)
+	}
+	return seen
+}
+
+// withoutWalguard lists, for Status, the holders of SQLite's own locks
+// that have no walguard slot; an empty list where the system has no lock
+// table to read (only Linux has one).
+func withoutWalguard(dbPath string, side sidecar.Status) []lockcheck.ForeignParticipant {
+	list, err := lockcheck.Foreign(dbPath, side)
+	if err != nil {
+		return []lockcheck.ForeignParticipant{}
+	}
+	return list
+}
