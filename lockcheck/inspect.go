@@ -88,10 +88,10 @@ func Inspect(dbPath string) (*Report, error) {
 		return nil, fmt.Errorf("cannot read database: %w", err)
 	}
 	r := &Report{Path: resolved, Host: hostid.Identity(), Locks: []Lock{}, Hazards: []Hazard{}, Notes: []string{}}
-	if resolved != dbPath {
-		if abs, _ := filepath.Abs(dbPath); abs != resolved {
-			r.note("%s resolves to %s, as SQLite names it; its -journal, -wal, -shm and sidecar are next to that", dbPath, resolved)
-		}
+	if abs, _ := filepath.Abs(dbPath); abs == resolved {
+		r.Path = filepath.Clean(dbPath) // no link on the way: keep the name as given
+	} else {
+		r.note("%s resolves to %s, as SQLite names it; its -journal, -wal, -shm and sidecar are next to that", dbPath, resolved)
 	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
