@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Policy is the set of choices walguard makes on a user's behalf. The zero
 // value is not useful; start from Default and change what you need.
@@ -44,6 +47,17 @@ type Policy struct {
 	// need to leave WAL should call walguard.SetJournalMode or run
 	// "walguard mode DB delete" instead.
 	DowngradeWhenAlone bool
+
+	// SettleProbes and SettleSpacing are the settle rule: a deterministic
+	// incompatibility from a lock call (ENOLCK, ENOSYS, EOPNOTSUPP) settles
+	// the rollback family only if the same class of error comes back on
+	// each of SettleProbes fresh descriptors opened through the base VFS,
+	// the i-th tried SettleSpacing·2^(i-1) after the one before. ENOLCK
+	// can be transient (a full lock table, a lock daemon restarting): one
+	// success anywhere and nothing is recorded. Default 3 probes from 10ms
+	// (about 70ms in all); zero probes settles on the first error.
+	SettleProbes  int
+	SettleSpacing time.Duration
 }
 
 // NetworkFSAction is the choice for filesystems that cannot share memory.
@@ -86,7 +100,17 @@ const (
 // deliberately, never while in use, rollback on network filesystems, foreign flips adopted and
 // logged, corrupt records rebuilt, nolock and cross-host WAL refused.
 func Default() Policy {
-	return Policy{Retry: DefaultRetry()}
+	return Policy{Retry: DefaultRetry(), SettleProbes: 3, SettleSpacing: 10 * time.Millisecond}
+}
+
+// SettleProbeDelay returns the wait before settle probe i (1 is the first):
+// SettleSpacing·2^(i-1), capped at one second.
+func (p Policy) SettleProbeDelay(i int) time.Duration {
+	d := max(p.SettleSpacing, 0)
+	for ; i > 1 && d < time.Second; i-- {
+		d *= 2
+	}
+	return min(d, time.Second)
 }
 
 // Decision is the answer to a question put to a Policy.
@@ -244,6 +268,7 @@ func (p Policy) Transition(req TransitionRequest) Decision {
 // SettleRequest describes an error met while entering WAL.
 type SettleRequest struct {
 	Class         Class
+	Lasting       bool // the error persisted as the settle rule asks (SettleProbes)
 	HeaderSaysWAL bool
 	WALLive       bool // another live participant uses WAL
 }
@@ -255,6 +280,8 @@ func (p Policy) Settle(req SettleRequest) Decision {
 	switch {
 	case req.Class != ClassIncompatible:
 		return refuse(ReasonTransientFault, "a %s error never changes the agreed journal mode", req.Class)
+	case !req.Lasting:
+		return refuse(ReasonTransientFault, "a %s error that did not persist on fresh descriptors is taken for transient", req.Class)
 	case req.HeaderSaysWAL:
 		return refuse(ReasonHeaderSaysWAL, "the database header says WAL; it is never downgraded on an error")
 	case req.WALLive:

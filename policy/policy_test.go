@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestAdmitProtocol(t *testing.T) {
 	noLockOK := Default()
@@ -157,13 +160,14 @@ func TestSettle(t *testing.T) {
 		req  SettleRequest
 		want Reason
 	}{
-		{"incompatible on a fresh database", SettleRequest{Class: ClassIncompatible}, ReasonNone},
+		{"incompatible on a fresh database", SettleRequest{Lasting: true, Class: ClassIncompatible}, ReasonNone},
 		{"transient never settles", SettleRequest{Class: ClassTransient}, ReasonTransientFault},
 		{"other never settles", SettleRequest{Class: ClassOther}, ReasonTransientFault},
 		{"mismatch never settles", SettleRequest{Class: ClassMismatch}, ReasonTransientFault},
-		{"header says wal", SettleRequest{Class: ClassIncompatible, HeaderSaysWAL: true}, ReasonHeaderSaysWAL},
-		{"wal live", SettleRequest{Class: ClassIncompatible, WALLive: true}, ReasonDowngradeWhileWAL},
+		{"header says wal", SettleRequest{Lasting: true, Class: ClassIncompatible, HeaderSaysWAL: true}, ReasonHeaderSaysWAL},
+		{"wal live", SettleRequest{Lasting: true, Class: ClassIncompatible, WALLive: true}, ReasonDowngradeWhileWAL},
 		{"transient with wal header", SettleRequest{Class: ClassTransient, HeaderSaysWAL: true}, ReasonTransientFault},
+		{"incompatible once is not lasting", SettleRequest{Class: ClassIncompatible}, ReasonTransientFault},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +176,22 @@ func TestSettle(t *testing.T) {
 				t.Fatalf("got %+v, want reason %v", d, tt.want)
 			}
 		})
+	}
+}
+
+func TestSettleProbeDelay(t *testing.T) {
+	p := Default()
+	for i, want := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond} {
+		if got := p.SettleProbeDelay(i + 1); got != want {
+			t.Errorf("probe %d: %v, want %v", i+1, got, want)
+		}
+	}
+	if got := p.SettleProbeDelay(100); got != time.Second {
+		t.Errorf("probe 100: %v, want the one-second cap", got)
+	}
+	p.SettleSpacing = -1
+	if got := p.SettleProbeDelay(2); got != 0 {
+		t.Errorf("negative spacing: %v", got)
 	}
 }
 

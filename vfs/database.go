@@ -33,6 +33,7 @@ type mainFile struct {
 	family      policy.Family      // the family this connection was admitted to
 	pendingMode policy.JournalMode // from an admitted PRAGMA journal_mode
 	busyHandler func() bool        // SQLite's busy handler for this connection, if given
+	filename    *vfs.Filename      // the name SQLite opened it with, for settle probes
 
 	operator   bool          // opened by SetJournalMode: changes are deliberate
 	approved   policy.Family // the header family an admitted pragma may write
@@ -59,6 +60,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		m.proto = policy.ProtocolNoLock
 	}
 	m.operator = g.isOperatorToken(name.URIParameter(operatorParam))
+	m.filename = name
 	m.db.once.Do(func() {
 		fs, err := g.opts.DetectFS(filepath.Dir(path))
 		if err != nil {
@@ -163,8 +165,13 @@ func (m *mainFile) Lock(lock vfs.LockLevel) error {
 
 // lockFault handles a failure to take SHARED that is not contention.
 func (m *mainFile) lockFault(err error) error {
-	if errclass.Classify(err) == policy.ClassIncompatible {
-		m.settleRollback("lock", err)
+	if errclass.Classify(err) == policy.ClassIncompatible && !m.db.settled.Load() {
+		lasting, evidence := m.lockFaultLasts()
+		if !lasting {
+			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: "lock", Reason: policy.ReasonTransientFault, Err: err,
+				Why: "an incompatibility that did not last (" + evidence + ") is taken for transient; the agreed mode is unchanged"})
+		}
+		m.settleRollback("lock", err, evidence)
 	}
 	return m.g.transientFault(m.db, "lock", err)
 }

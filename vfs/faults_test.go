@@ -2,7 +2,9 @@ package vfs_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"github.com/walguard/walguard/lockcheck"
 	"os"
 	"strings"
 	"syscall"
@@ -92,38 +94,86 @@ func TestPersistentEIOIsBusyAndChangesNothing(t *testing.T) {
 	}
 }
 
-// A deterministic incompatibility (locks not supported) on a fresh
-// database settles rollback for every later connection, with the reason
-// readable; the same signal on a WAL database changes nothing.
-func TestDeterministicIncompatibilitySettlesRollback(t *testing.T) {
-	enolck := faultvfs.Rule{Name: "enolck", Ops: faultvfs.OpLock, Kinds: faultvfs.KindMainDB, Count: 1,
-		Err: &os.PathError{Op: "fcntl", Path: "lock", Err: syscall.ENOLCK}}
+// Invariant 3 and the settle rule: one ENOLCK from a lock call is taken
+// for transient (a full lock table, a lock daemon restarting) and settles
+// nothing; an ENOLCK that comes back on fresh descriptors over time
+// settles rollback for every later connection, with the signal, when and
+// where readable in the record and in check; the deliberate way tests WAL
+// again and clears it; the same signal on a WAL database changes nothing.
+func TestDeterministicIncompatibilitySettlesRollbackOnlyWhenItLasts(t *testing.T) {
+	enolck := func(count int) faultvfs.Rule {
+		return faultvfs.Rule{Name: "enolck", Ops: faultvfs.OpLock, Kinds: faultvfs.KindMainDB, Count: count,
+			Err: &os.PathError{Op: "fcntl", Path: "lock", Err: syscall.ENOLCK}}
+	}
 
+	// Once: nothing settled, and WAL is allowed afterwards.
 	fv, _, guarded, g := faultyPair(t, 3)
 	path := tempDB(t)
-	fv.Add(enolck)
+	fv.Add(enolck(1))
 	c := openConn(t, dsn(path, guarded))
-	if err := c.Exec("CREATE TABLE t(x)"); err == nil || errors.Is(err, sqlite3.BUSY) {
-		t.Fatalf("first statement with ENOLCK: %v, want the error itself", err)
-	}
 	mustExec(t, c, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
-	st, _ := g.Status(path)
-	if st.Sidecar.Record == nil || st.Sidecar.Record.Family != policy.FamilyRollback || st.Sidecar.Record.Reason != policy.ReasonIncompatible ||
-		!strings.Contains(st.Sidecar.Record.Detail, "no locks available") || g.Stats().Settled != 1 {
-		t.Fatalf("record %+v, want rollback settled by the ENOLCK", st.Sidecar.Record)
+	if fv.Stats().Injected == 0 {
+		t.Fatal("no ENOLCK was injected: the test proves nothing")
+	}
+	if st, _ := g.Status(path); g.Stats().Settled != 0 || st.Sidecar.Record == nil || st.Sidecar.Record.Reason == policy.ReasonIncompatible {
+		t.Fatalf("one ENOLCK settled the record: %v", st.Sidecar.Record)
+	}
+	if got := mustQuery(t, c, "PRAGMA journal_mode=wal"); got != "wal" {
+		t.Fatalf("journal_mode=wal after one ENOLCK = %q", got)
 	}
 	c.Close()
 
-	later, _ := registerTestVFS(t, wgvfs.Options{})
-	c2 := openConn(t, dsn(path, later))
-	_, err := queryText(c2, "PRAGMA journal_mode=wal")
-	if err == nil || !strings.Contains(err.Error(), "deterministic incompatibility") {
-		t.Fatalf("a later connection's journal_mode=wal: %v, want refused with the recorded reason", err)
+	// Lasting: settled, with its evidence.
+	fv, _, guarded, g = faultyPair(t, 4)
+	path = tempDB(t)
+	mustExec(t, openConn(t, dsn(path, "os")), "CREATE TABLE t(x)")
+	id := fv.Add(enolck(1000))
+	c = openConn(t, dsn(path, guarded))
+	if err := c.Exec("INSERT INTO t VALUES(1)"); err == nil || errors.Is(err, sqlite3.BUSY) {
+		t.Fatalf("first statement with a lasting ENOLCK: %v, want the error itself", err)
+	}
+	st, _ := g.Status(path)
+	if r := st.Sidecar.Record; r == nil || r.Family != policy.FamilyRollback || r.Reason != policy.ReasonIncompatible ||
+		!strings.Contains(r.Detail, "no locks available") || !strings.Contains(r.Detail, "fresh descriptors") || g.Stats().Settled != 1 {
+		t.Fatalf("record %v, want rollback settled by the lasting ENOLCK with its evidence", r)
+	}
+	c.Close()
+	report, err := lockcheck.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(report.Notes, "\n"); !strings.Contains(notes, "rollback settled by deterministic incompatibility") ||
+		!strings.Contains(notes, "no locks available") || !strings.Contains(notes, "walguard mode DB wal") {
+		t.Fatalf("check notes %q, want the settled rollback with its signal and the way back", report.Notes)
 	}
 
-	fv, _, guarded, g = faultyPair(t, 4)
+	later, _ := registerTestVFS(t, wgvfs.Options{})
+	c2 := openConn(t, dsn(path, later))
+	c2.BusyTimeout(0)
+	if _, err := queryText(c2, "PRAGMA journal_mode=wal"); err == nil || !strings.Contains(err.Error(), "deterministic incompatibility") {
+		t.Fatalf("a later connection's journal_mode=wal: %v, want refused with the recorded reason", err)
+	}
+	c2.Close()
+
+	// The deliberate way tests it again: still failing, nothing changes;
+	// once the fault is gone, WAL and an operator record.
+	short, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := g.SetJournalMode(short, path, policy.ModeWAL); err == nil {
+		t.Fatal("SetJournalMode(wal) succeeded while locks still fail")
+	}
+	fv.Remove(id)
+	if err := g.SetJournalMode(t.Context(), path, policy.ModeWAL); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := g.Status(path); st.Sidecar.Record.Family != policy.FamilyWAL || st.Sidecar.Record.Reason != policy.ReasonOperator || headerFamilyByte(t, path) != 2 {
+		t.Fatalf("record %v after walguard mode wal, want WAL set by the operator", st.Sidecar.Record)
+	}
+
+	// A WAL database is never settled on rollback.
+	fv, _, guarded, g = faultyPair(t, 5)
 	path = walDatabase(t)
-	fv.Add(enolck)
+	fv.Add(enolck(1000))
 	c = openConn(t, dsn(path, guarded))
 	if err := c.Exec("SELECT * FROM t"); err == nil {
 		t.Fatal("ENOLCK on a WAL database went unreported")

@@ -292,7 +292,10 @@ func (m *mainFile) foreignFlip(op string, rec *sidecar.Record, header policy.Fam
 // settleRollback lets a deterministic incompatibility settle the agreed
 // family on rollback, if the policy allows: never while the header says
 // WAL or a live participant uses WAL.
-func (m *mainFile) settleRollback(op string, cause error) {
+//
+// evidence says how the error was found to last (the settle rule); an
+// empty evidence means it was not tested, and the policy does not settle.
+func (m *mainFile) settleRollback(op string, cause error, evidence string) {
 	// The cause is returned to SQLite whatever happens here; a failure to
 	// settle is logged, and the next connection meets the cause again.
 	err := m.withAgreement(op, func(rec *sidecar.Record) error {
@@ -302,20 +305,26 @@ func (m *mainFile) settleRollback(op string, cause error) {
 		}
 		d := m.g.pol.Settle(policy.SettleRequest{
 			Class:         errclass.Classify(cause),
+			Lasting:       evidence != "",
 			HeaderSaysWAL: m.headerFamily() == policy.FamilyWAL || rec.Family == policy.FamilyWAL,
 			WALLive:       walLive || m.family == policy.FamilyWAL,
 		})
+		if d.Allow && rec.Family == policy.FamilyRollback && rec.Reason == policy.ReasonIncompatible {
+			m.db.settled.Store(true)
+			return nil // settled already
+		}
 		if !d.Allow {
 			m.g.log().Warn("walguard kept the agreed mode despite an incompatibility",
 				slog.String("db", m.name), slog.String("op", op), slog.Any("err", cause), slog.String("why", d.Why))
 			return nil
 		}
 		rec.Family, rec.Mode, rec.Reason = policy.FamilyRollback, policy.ModeDelete, policy.ReasonIncompatible
-		rec.Detail = fmt.Sprintf("%s: %v", op, cause)
+		rec.Detail = fmt.Sprintf("%s: %v; %s", op, cause, evidence)
 		if err := m.writeRecord(rec); err != nil {
 			return err
 		}
 		m.g.stats.settled.Add(1)
+		m.db.settled.Store(true)
 		m.g.log().Warn("walguard settled the rollback journal", slog.String("db", m.name),
 			slog.String("op", op), slog.Any("err", cause))
 		return nil

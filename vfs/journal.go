@@ -57,7 +57,9 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 			main.releaseFamily()
 		}
 		if errclass.Classify(err) == policy.ClassIncompatible && family == policy.FamilyWAL {
-			main.settleRollback(op, err)
+			// Not tested for lasting: the header says WAL by now (SQLite
+			// writes it before it opens -wal), so this never settles.
+			main.settleRollback(op, err, "")
 		}
 		return nil, flags, g.transientFault(main.db, op, err)
 	}

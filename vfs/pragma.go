@@ -124,6 +124,7 @@ func (m *mainFile) recordOperator() (string, error) {
 		}
 		rec.Family, rec.Mode, rec.Reason, rec.Switch = hf, mode, policy.ReasonOperator, sidecar.SwitchIntent{}
 		rec.Detail = "deliberate journal_mode=" + mode.String()
+		m.db.settled.Store(false)
 		return m.writeRecordOrFault(op, rec)
 	})
 	if err != nil {

@@ -43,6 +43,9 @@ type dbState struct {
 	// switchPending is set when a record read showed a switch intent, so
 	// that page-1 reads under a lock look for an interrupted one.
 	switchPending atomic.Bool
+	// settled is set once this process settled rollback on a lasting lock
+	// incompatibility, so that later lock errors are not probed again.
+	settled atomic.Bool
 
 	mu          sync.Mutex
 	lastRefusal *RefusalError // +checklocks:mu
