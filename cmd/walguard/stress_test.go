@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -243,5 +244,35 @@ func TestFamilyOverlaps(t *testing.T) {
 				t.Fatalf("overlaps = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSameBuild(t *testing.T) {
+	build := func(version, revision string, deps ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{Path: "github.com/walguard/walguard/cmd/walguard",
+			Main: debug.Module{Path: "github.com/walguard/walguard", Version: version}}
+		if revision != "" {
+			bi.Settings = []debug.BuildSetting{{Key: "vcs.revision", Value: revision}, {Key: "vcs.modified", Value: "false"}}
+		}
+		for _, d := range deps {
+			path, v, _ := strings.Cut(d, "@")
+			bi.Deps = append(bi.Deps, &debug.Module{Path: path, Version: v})
+		}
+		return bi
+	}
+	for _, tc := range []struct {
+		name      string
+		want, got *debug.BuildInfo
+		same      bool
+	}{
+		{"identical", build("v1.2.0", "abc", "x@v1"), build("v1.2.0", "abc", "x@v1"), true},
+		{"other version", build("v1.2.0", "", "x@v1"), build("v1.3.0", "", "x@v1"), false},
+		{"other revision", build("v0.0.0-1-abc", "abc"), build("v0.0.0-1-abc", "def"), false},
+		{"other dependency version", build("v1.2.0", "", "x@v1"), build("v1.2.0", "", "x@v2"), false},
+		{"a test binary's extra dependency", build("(devel)", "", "x@v1", "y@v1"), build("v0.0.0-2-abc+dirty", "", "x@v1"), true},
+	} {
+		if got := sameBuild(tc.want, tc.got); (got == "") != tc.same {
+			t.Errorf("%s: sameBuild = %q, want same %v", tc.name, got, tc.same)
+		}
 	}
 }

@@ -36,7 +36,7 @@ type workerConfig struct {
 	Seed       int64   `json:"seed"`     // seed of the worker's faults and choices
 	Guard      bool    `json:"guard"`    // open through walguard
 	FaultRate  float64 `json:"fault"`    // probability of an injected EIO per matching call
-	Fallback   bool    `json:"fallback"` // run the post-mortem's naive WAL->DELETE fallback
+	Fallback   bool    `json:"fallback"` // run the incident's naive WAL->DELETE fallback
 	DeleteRate float64 `json:"delete"`   // probability per operation of trying journal_mode=DELETE outright
 }
 
@@ -178,7 +178,7 @@ func (w *stressWorker) open() (*sqlite3.Conn, error) {
 	if _, err := journalMode(conn, "wal"); err != nil {
 		w.fail(err)
 		if w.cfg.Fallback {
-			// The post-mortem's bug: any error from PRAGMA journal_mode=WAL is
+			// The incident's bug: any error from PRAGMA journal_mode=WAL is
 			// taken for "this filesystem cannot do WAL".
 			w.st.Fallbacks++
 			if _, err := journalMode(conn, "delete"); err != nil {
