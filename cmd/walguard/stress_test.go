@@ -47,7 +47,9 @@ func runStressJSON(t *testing.T, args ...string) (int, stressReport) {
 }
 
 func TestStressGuardedRunLosesNothing(t *testing.T) {
-	code, rep := runStressJSON(t, "-duration", "2s", "-workers", "3", "-kill-interval", "300ms", "-seed", "7")
+	// A high fault rate, so that faults are injected even when a loaded
+	// machine lets the workers run only a few hundred operations.
+	code, rep := runStressJSON(t, "-duration", "2s", "-workers", "3", "-kill-interval", "300ms", "-seed", "7", "-fault-rate", "0.1")
 	t.Logf("report: %+v", rep)
 	if code != exitOK {
 		t.Errorf("exit %d, want %d", code, exitOK)
