@@ -47,6 +47,11 @@ type OpenOptions struct {
 	// Hook, if set, runs before every I/O on the sidecar; an error it returns
 	// is returned as if the operation had failed (fault injection).
 	Hook func(op, path string) error
+	// NoMirror leaves the database's mirror bytes alone (see mirror.go):
+	// for a connection whose SQLite locks the whole database file, which
+	// a network filesystem's flock emulation does, and which would cover
+	// them.
+	NoMirror bool
 }
 
 // OpenSidecar opens, creating it if needed, the sidecar of the database at
@@ -84,6 +89,9 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 		return nil, err
 	}
 	s.f = f
+	if opts.NoMirror {
+		return s, nil
+	}
 	if err := s.openMirror(dbPath); err != nil {
 		f.Close()
 		return nil, err

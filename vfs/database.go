@@ -91,7 +91,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook})
+	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)})
 	if err != nil {
 		file.Close()
 		reason := policy.ReasonSidecarUnavailable

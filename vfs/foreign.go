@@ -25,6 +25,12 @@ import (
 // of the database. A probe that fails is logged and counts nothing; the
 // sidecar's declarations still decide. The agreement byte is held.
 func (m *mainFile) foreignProtocols(op string) []policy.Protocol {
+	if !m.db.fs.SharesMemory {
+		// A network filesystem emulates flock with whole-file fcntl locks
+		// (NFS): flock and fcntl holders see each other there, and an
+		// fcntl probe cannot tell them apart.
+		return nil
+	}
 	locks, err := m.side.ProbeDatabaseLocks()
 	if err != nil {
 		m.g.log().Warn("walguard could not test the database's own locks", slog.String("db", m.name),
@@ -54,4 +60,12 @@ func withoutWalguard(dbPath string, side sidecar.Status) []lockcheck.ForeignPart
 		return []lockcheck.ForeignParticipant{}
 	}
 	return list
+}
+
+// flockOverNetwork reports whether this connection's SQLite locks with
+// flock on a network filesystem, where flock is emulated with a lock over
+// the whole file that would cover walguard's mirror bytes: those
+// connections keep their declarations on the sidecar alone.
+func flockOverNetwork(m *mainFile) bool {
+	return m.proto == policy.ProtocolFlock && !m.db.fs.SharesMemory
 }
