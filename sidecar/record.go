@@ -356,7 +356,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 // big-endian uint16 version right after the magic, in that order. b is at most size bytes long.
 func verifyFrame(b []byte, size int, magic string, version uint16, what string) error {
 	if allZero(b) {
-		return fmt.Errorf("%s: %w", what, ErrNoRecord)
+		return noRecordError(what)
 	}
 	if len(b) < size {
 		return fmt.Errorf("%s: %w: %d bytes, want %d", what, ErrTruncated, len(b), size)
@@ -505,4 +505,21 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// Never-written entries are the common case (every free slot of a
+// preallocated table is one), so their error is made once, not per read.
+var (
+	errNoRecordRecord = fmt.Errorf("record: %w", ErrNoRecord)
+	errNoRecordSlot   = fmt.Errorf("slot: %w", ErrNoRecord)
+)
+
+func noRecordError(what string) error {
+	switch what {
+	case "record":
+		return errNoRecordRecord
+	case "slot":
+		return errNoRecordSlot
+	}
+	return fmt.Errorf("%s: %w", what, ErrNoRecord)
 }
