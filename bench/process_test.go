@@ -18,6 +18,7 @@ import (
 // childRoles are the roles a copy of this test binary runs as a child.
 var childRoles = map[string]func(){
 	"writer": childWriter,
+	"worker": childWorker,
 }
 
 // Environment of a writer child.

@@ -107,6 +107,9 @@ func (s *Sidecar) Close() error {
 	if s == nil || s.f == nil {
 		return nil
 	}
+	if s.slot >= 0 {
+		setOwnedHere(s.path, s.slot, false)
+	}
 	err := s.closeMirror() // first: a mirror byte is never held without its sidecar byte
 	err = errors.Join(err, s.f.Close())
 	s.f = nil
@@ -183,7 +186,8 @@ func (s *Sidecar) WriteRecord(r Record) error {
 	return s.f.Sync()
 }
 
-// AcquireSlot takes the first free participant slot.
+// AcquireSlot takes the first free participant slot. Slots this
+// process's other opens own are skipped without a lock attempt.
 func (s *Sidecar) AcquireSlot() (int, error) {
 	if s.slot >= 0 {
 		return s.slot, nil
@@ -191,10 +195,12 @@ func (s *Sidecar) AcquireSlot() (int, error) {
 	if err := s.fault("lock"); err != nil {
 		return -1, err
 	}
-	for i := range MaxSlots {
-		switch err := s.tryLock(SlotByte(i), true); err {
+	own := ownedHere(s.path)
+	for i := own.firstClearFrom(0); i < MaxSlots; i = own.firstClearFrom(i + 1) {
+		switch err := trySlot(s, i); err {
 		case nil:
 			s.slot = i
+			setOwnedHere(s.path, i, true)
 			return i, nil
 		case filelock.ErrHeld:
 			continue
