@@ -5,7 +5,10 @@ package sidecar
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/walguard/walguard/policy"
 )
 
 // countProbes counts AcquireSlot's lock attempts until the test ends.
@@ -60,5 +63,36 @@ func TestAcquireSlotProbesSlotsOwnedElsewhere(t *testing.T) {
 	probes := countProbes(t)
 	if slot, err := openTestSidecar(t, link).AcquireSlot(); err != nil || slot != 1 || *probes != 2 {
 		t.Fatalf("slot %d, %v, %d lock attempts; want slot 1 after 2", slot, err, *probes)
+	}
+}
+
+// ParticipantsOffHost lists live participants of other hosts only, and
+// passes over this host's entries even when the host identity is longer
+// than an entry keeps.
+func TestParticipantsOffHost(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "app.db")
+	long := strings.Repeat("this-host-", 6) // 60 bytes: stored cut to 47
+	for _, host := range []string{"other-host", long, long} {
+		s := openTestSidecar(t, db)
+		if _, err := s.AcquireSlot(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteSlot(Slot{PID: 1, Protocol: policy.ProtocolOFD, Host: host}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A closed participant's entry stays, but is not live.
+	gone := openTestSidecar(t, db)
+	if _, err := gone.AcquireSlot(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.WriteSlot(Slot{PID: 2, Protocol: policy.ProtocolOFD, Host: "gone-host"}); err != nil {
+		t.Fatal(err)
+	}
+	gone.Close()
+
+	live, err := openTestSidecar(t, db).ParticipantsOffHost(long)
+	if err != nil || len(live) != 1 || live[0].Slot.Host != "other-host" || live[0].Index != 0 {
+		t.Fatalf("participants off host: %+v, %v; want slot 0 of other-host alone", live, err)
 	}
 }

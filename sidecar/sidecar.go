@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -298,6 +299,26 @@ func (s *Sidecar) Participants() ([]Participant, error) {
 // decodes and satisfies keep. It tests the lock bytes of those slots only:
 // one read and no lock test when no entry matches.
 func (s *Sidecar) ParticipantsWhere(keep func(Slot) bool) ([]Participant, error) {
+	return s.participantsWhere(nil, keep)
+}
+
+// ParticipantsOffHost lists the other live participants whose slot entry
+// decodes and names a host other than host. Entries naming host (as
+// WriteSlot stores it, at most 47 bytes) are passed over on their bytes,
+// without decoding them: one host's own participants, however many are
+// live, cost a comparison each.
+func (s *Sidecar) ParticipantsOffHost(host string) ([]Participant, error) {
+	var here [slotOffProgram - slotOffHost]byte
+	putText(here[:], host)
+	return s.participantsWhere(
+		func(entry []byte) bool { return !bytes.Equal(entry[slotOffHost:slotOffProgram], here[:]) },
+		func(Slot) bool { return true })
+}
+
+// participantsWhere is ParticipantsWhere with a test of an entry's bytes
+// first: an entry that fails it, or that cannot be a slot entry (no magic:
+// never written), is not decoded.
+func (s *Sidecar) participantsWhere(raw func(entry []byte) bool, keep func(Slot) bool) ([]Participant, error) {
 	table := make([]byte, SlotSize*MaxSlots)
 	n, err := s.f.ReadAt(table, SlotTableOffset)
 	if err != nil && err != io.EOF {
@@ -310,7 +331,11 @@ func (s *Sidecar) ParticipantsWhere(keep func(Slot) bool) ([]Participant, error)
 		if i == s.slot || lo+SlotSize > len(table) {
 			continue
 		}
-		entry, err := DecodeSlot(table[lo : lo+SlotSize])
+		b := table[lo : lo+SlotSize]
+		if string(b[slotOffMagic:slotOffMagic+len(slotMagic)]) != slotMagic || (raw != nil && !raw(b)) {
+			continue
+		}
+		entry, err := DecodeSlot(b)
 		if err != nil || !keep(entry) {
 			continue
 		}

@@ -248,7 +248,7 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf polic
 		// Entries are written under the agreement byte, which is held: a
 		// live participant's entry is complete, so only slots naming
 		// another host need a lock test.
-		live, err := m.side.ParticipantsWhere(func(s sidecar.Slot) bool { return s.Host != m.g.opts.HostID })
+		live, err := m.side.ParticipantsOffHost(m.g.opts.HostID)
 		if err != nil {
 			return req, err
 		}
