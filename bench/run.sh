@@ -87,7 +87,7 @@ awk '
 		name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
 		vfs = name; sub(/.*\/vfs=/, "", vfs); sub(/\/vfs=[^\/]*/, "", name)
 		for (i = 3; i < NF; i += 2)
-			if ($(i + 1) ~ /^(ns\/op|txn\/s|p99-ns|allocs\/op)$/) v[FILENAME SUBSEP name SUBSEP $(i + 1) SUBSEP vfs] = $i
+			if ($(i + 1) ~ /^(ns\/op|txn\/s|reads\/s|p50-ns|p99-ns|cpu-ns\/op|allocs\/op)$/) v[FILENAME SUBSEP name SUBSEP $(i + 1) SUBSEP vfs] = $i
 	}
 	END {
 		for (k in v) {
@@ -106,6 +106,11 @@ awk '
 			if (name ~ /^OpenClose/) return "<= 1.25"
 		}
 		if (unit == "txn/s" && name ~ /^MultiProcess/) return ">= 0.97"
+		if (name == "ReadConns/conns=100" || name == "Procs/op=read/procs=8") {
+			if (unit == "reads/s") return ">= 0.99"
+			if (unit == "p50-ns") return "<= 1.01"
+		}
+		if (name == "Procs/op=insert/procs=8" && unit == "txn/s") return ">= 0.99"
 		if (unit == "p99-ns" && name ~ /^MultiProcess/) return "<= 1.05"
 		if (unit == "allocs/op" && name ~ /^PointRead/) return "<= os"
 		return ""
@@ -150,6 +155,39 @@ awk '
 			printf "%-44s %-9s %10.4g %10.4g %7s %7s %13s  %-8s %s\n", p[1], p[2], os, wg, ratio, paired, ci[keys[i]], t, met
 		}
 	}' | tee "$out/ratios.txt"
+
+# Open with live connections: walguard/os at live=100 over walguard/os at
+# live=0, per run; the join is O(1) in live participants when it is 1.
+awk '
+	/^BenchmarkOpenLive\/live=[0-9]+\/vfs=/ {
+		name = $1; sub(/^BenchmarkOpenLive\/live=/, "", name); sub(/-[0-9]+$/, "", name)
+		split(name, p, "/vfs=")
+		for (i = 3; i < NF; i += 2)
+			if ($(i + 1) == "ns/op") v[FILENAME, p[1], p[2]] = $i
+		files[FILENAME] = 1
+	}
+	END {
+		for (f in files)
+			if (v[f, 0, "os"] > 0 && v[f, 100, "os"] > 0 && v[f, 0, "walguard"] > 0 && v[f, 100, "walguard"] > 0)
+				print (v[f, 100, "walguard"] / v[f, 100, "os"]) / (v[f, 0, "walguard"] / v[f, 0, "os"])
+	}' "$out"/run-*.txt | sort -g | awk '
+	function lowrank(n,    k, c, cum) {
+		c = 1; cum = 0
+		for (k = 0; k <= n; k++) {
+			cum += c / 2 ^ n
+			if (cum > 0.025) return k
+			c = c * (n - k) / (k + 1)
+		}
+		return 0
+	}
+	{ a[++n] = $1 }
+	END {
+		if (n == 0) exit
+		k = lowrank(n)
+		med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		ci = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
+		printf "\nOpenLive growth: (walguard/os at live=100) / (walguard/os at live=0), per run: median %.3f, CI %s, target <= 1.05, met %s\n", med, ci, med <= 1.05 ? "yes" : "NO"
+	}' | tee -a "$out/ratios.txt"
 echo
 if [ "$keep" = 1 ]; then
 	echo "raw outputs: $out" >&2
