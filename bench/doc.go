@@ -14,4 +14,6 @@
 // benchmarks (run.sh points it at /dev/shm), WALGUARD_BENCH_SYNC_DIR those
 // whose cost is fsync (a real disk); both default to a fresh temporary
 // directory. WALGUARD_BENCH_REVERSE=1 runs vfs=walguard before vfs=os.
+// WALGUARD_BENCH_CHILD_CPUPROFILE=DIR has every worker child of
+// BenchmarkProcs write a CPU profile into DIR.
 package bench
