@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
+	wgvfs "github.com/walguard/walguard/vfs"
 )
 
 // foreignClient is a process without walguard holding SQLite's locks.
@@ -159,4 +162,54 @@ func checkText(t *testing.T, r *lockcheck.Report) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+func init() { childRoles["plainhold"] = childPlainHold }
+
+// childPlainHold opens WG_DB on the plain os VFS, without walguard, reads
+// it (a WAL connection keeps SHARED from then on), prints "ready" and
+// holds the connection until its stdin closes.
+func childPlainHold() {
+	c, err := sqlite3.Open("file:" + os.Getenv("WG_DB") + "?vfs=os")
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	if err := c.Exec("SELECT count(*) FROM t"); err != nil {
+		childFatal("read: %v", err)
+	}
+	fmt.Println("ready")
+	testproc.WaitForEOF()
+	c.Close()
+}
+
+// The flock probe: a process of the flock build without walguard holds
+// SQLite's lock on a WAL database with flock(2); an OFD walguard
+// connection, which would not see that lock, is refused until it closes,
+// and check lists it.
+func TestFlockHolderWithoutWalguardRefusesOFD(t *testing.T) {
+	flock := buildFlockChild(t)
+	path := sqltest.TempDB(t)
+	createTable(t, path, "wal")
+	holder := testproc.Start(t, flock, "plainhold", "WG_DB="+path)
+	holder.Expect("ready")
+
+	g := wgvfs.New(wgvfs.Options{})
+	c := sqltest.OpenWaiting(t, sqltest.DSN(path, sqltest.Register(t, g)))
+	c.BusyTimeout(0)
+	if err := c.Exec("INSERT INTO t VALUES('ofd', 1)"); err == nil {
+		t.Fatal("an OFD writer was admitted beside a flock holder")
+	}
+	if r := g.LastRefusal(path); r == nil || r.Reason != policy.ReasonProtocolMismatch || !strings.Contains(r.Why, "flock") {
+		t.Fatalf("refusal %v, want a protocol mismatch naming flock", r)
+	}
+	r, err := lockcheck.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.WithoutWalguard) != 1 || r.WithoutWalguard[0].PID != holder.Pid() || r.WithoutWalguard[0].Protocol != "flock" {
+		t.Fatalf("check lists %+v without walguard, want the flock holder (pid %d)", r.WithoutWalguard, holder.Pid())
+	}
+	holder.Wait()
+	c.BusyTimeout(5 * time.Second)
+	sqltest.Exec(t, c, "INSERT INTO t VALUES('ofd', 1)")
 }

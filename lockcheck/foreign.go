@@ -18,7 +18,7 @@ import (
 type ForeignParticipant struct {
 	PID      int      `json:"pid"`      // 0 when the kernel does not say (an OFD lock whose owner could not be found)
 	Command  string   `json:"command"`  // from /proc/PID/comm; empty when unknown
-	Protocol string   `json:"protocol"` // "posix", "ofd" or "flock", from the kind of its locks
+	Protocol string   `json:"protocol"` // "posix", "ofd" or "flock": the kind of its lock on the database (else on the -shm)
 	Locks    []string `json:"locks"`    // what it holds, as "db SHARED", "shm DMS"
 }
 
@@ -44,12 +44,21 @@ func foreignFrom(locks []Lock, side sidecar.Status, host string) []ForeignPartic
 		if walguardPIDs[l.PID] || (l.PID == 0 && ofdParticipant) {
 			continue
 		}
-		key := [2]string{strconv.Itoa(l.PID), l.Kind}
+		// One entry per process (per kind where the kernel names none).
+		key := [2]string{strconv.Itoa(l.PID), ""}
+		if l.PID == 0 {
+			key[1] = l.Kind
+		}
 		f := byHolder[key]
 		if f == nil {
 			f = &ForeignParticipant{PID: l.PID, Command: l.Command, Protocol: l.Kind, Locks: []string{}}
 			byHolder[key] = f
 			order = append(order, key)
+		}
+		if l.File == RoleDB {
+			// The database's lock says the protocol: ncruces's flock build
+			// takes POSIX locks on the -shm.
+			f.Protocol = l.Kind
 		}
 		f.Locks = appendOnce(f.Locks, l.File+" "+l.Range)
 	}
