@@ -178,3 +178,31 @@ func TestMissingModeofIsNotRetryable(t *testing.T) {
 		t.Fatalf("open = %v (class %s, %d retries), want a permanent error, not retried", err, errclass.Classify(err), g.Stats().Retries)
 	}
 }
+
+// One database, one name, but not one spelling: a symbolic link and a path
+// through ".." name the file once, as SQLite resolves them, and writers
+// through each are admitted side by side (only hard links are refused).
+func TestSymlinkAndDotDotNamesKeepWorking(t *testing.T) {
+	path := tempDB(t)
+	createTable(t, path, "delete")
+	sub := filepath.Join(filepath.Dir(path), "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	name, g := registerTestVFS(t, wgvfs.Options{})
+	for i, p := range []string{path, link, filepath.Join(sub, "..", filepath.Base(path))} {
+		c := openConn(t, dsn(p, name))
+		mustExec(t, c, fmt.Sprintf("INSERT INTO t VALUES('w', %d)", i))
+	}
+	if n := len(g.Stats().Refusals); n != 0 {
+		t.Fatalf("refusals %v", g.Stats().Refusals)
+	}
+	st, err := g.Status(link)
+	if err != nil || len(st.Sidecar.Participants) != 3 {
+		t.Fatalf("%d participants (%v), want the three connections in one sidecar", len(st.Sidecar.Participants), err)
+	}
+}
