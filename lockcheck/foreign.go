@@ -73,8 +73,11 @@ func foreignFrom(locks []Lock, side sidecar.Status, host string) []ForeignPartic
 // dbPath (as SQLite names it), given its sidecar status: the holders of
 // SQLite's own locks on the database and -shm that have no walguard slot.
 // It reads the kernel's lock table (Linux's /proc/locks) and only reads;
-// elsewhere it returns ErrNoLockTable.
+// elsewhere it returns an error matching ErrNoLockTable.
 func Foreign(dbPath string, side sidecar.Status) ([]ForeignParticipant, error) {
+	if !hasLockTable {
+		return nil, ErrNoLockTable
+	}
 	r := &Report{Path: dbPath, SHM: SHMInfo{Path: dbPath + "-shm"}, Locks: []Lock{}}
 	r.readLocks()
 	if r.LockTable == "" {

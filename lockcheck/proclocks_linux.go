@@ -112,3 +112,6 @@ func processName(pid int) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// hasLockTable: Linux lists every file lock in /proc/locks.
+const hasLockTable = true

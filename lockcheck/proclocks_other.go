@@ -14,3 +14,6 @@ func fileIdentity(os.FileInfo) (fileID, bool) { return fileID{}, false }
 
 // processName is unused without a lock table.
 func processName(int) string { return "" }
+
+// hasLockTable: no kernel lock table outside Linux.
+const hasLockTable = false
