@@ -22,13 +22,18 @@ Check reports on one SQLite database without disturbing it: the header
 (page size, journal family, counters, the SQLite version that wrote it),
 the -wal, -shm and -journal files, walguard's sidecar (DB-walguard) and
 its live participants, and on Linux every kernel lock on those files with
-the process that holds it. It then names each hazard it sees, with what
-to do: mixed lock kinds, WAL across hosts, a header that disagrees with
-the agreed mode, a hot journal, a bad sidecar, participants that disagree.
+the process that holds it, and the participants without walguard (processes
+holding SQLite's own locks with no slot: python, the sqlite3 CLI, ...). A
+symbolic link is resolved as SQLite resolves it. It then names each hazard
+it sees, with what to do: mixed lock kinds, WAL across hosts, a header that
+disagrees with the agreed mode, a hot journal, a bad sidecar, participants
+that disagree, a sidecar replaced while in use, a database with several
+names (hard links).
 
 Check only reads. It opens files read-only, never creates one, never takes
-a lock (it tests the sidecar's lock bytes with F_OFD_GETLK and reads
-/proc/locks), so it cannot stall the application.
+a lock (it tests the sidecar's lock bytes, and their mirror on the
+database, with F_OFD_GETLK and reads /proc/locks), so it cannot stall the
+application.
 
 Flags:
   -json   print the report as JSON (stable lower-case keys) instead of text
