@@ -37,6 +37,13 @@ func (m *mainFile) foreignProtocols(op string) []policy.Protocol {
 			slog.String("op", op), slog.Any("err", err))
 		return nil
 	}
+	return countForeign(locks)
+}
+
+// countForeign turns what SQLite's lock bytes showed into the protocols
+// admission counts: an fcntl lock with a pid is POSIX, one without (the
+// kernel reports -1 for an OFD lock) is OFD, a flock lock is flock.
+func countForeign(locks sidecar.DatabaseLocks) []policy.Protocol {
 	var seen []policy.Protocol
 	switch {
 	case !locks.Fcntl:

@@ -68,20 +68,17 @@ func (m *mainFile) sidecarFault(op string, err error) error {
 func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) {
 	rec := sidecar.Record{Family: m.headerFamily(), Protocol: m.proto, Reason: policy.ReasonFirstUse}
 	rec.Mode = defaultMode(rec.Family)
-	switch {
-	case errors.Is(cause, sidecar.ErrNoRecord):
+	switch recordRepair(cause, m.g.pol) {
+	case repairCreate:
 		m.noticeReplacedSidecar(&rec)
-	case m.g.pol.CorruptRecord == policy.RecordRefuse:
+	case repairRefuse:
 		return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
 			Why: fmt.Sprintf("the sidecar %s is not a valid record and the policy refuses to rebuild it; inspect it with walguard check", m.side.Path())})
-	case errors.Is(cause, sidecar.ErrNotSidecar), errors.Is(cause, sidecar.ErrVersion),
-		errors.Is(cause, sidecar.ErrChecksum), errors.Is(cause, sidecar.ErrTruncated),
-		errors.Is(cause, sidecar.ErrInvalid):
-		if errors.Is(cause, sidecar.ErrVersion) {
-			// A newer walguard wrote it: never overwrite what we cannot read.
-			return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
-				Why: "the sidecar was written by a newer walguard; upgrade this program"})
-		}
+	case repairRefuseNewer:
+		// A newer walguard wrote it: never overwrite what we cannot read.
+		return rec, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSidecarCorrupt, Err: cause,
+			Why: "the sidecar was written by a newer walguard; upgrade this program"})
+	case repairRebuild:
 		rec.Reason = policy.ReasonRebuilt
 		rec.Detail = "rebuilt: " + cause.Error()
 		m.g.stats.rebuilt.Add(1)
@@ -94,6 +91,35 @@ func (m *mainFile) repairRecord(op string, cause error) (sidecar.Record, error) 
 		return rec, m.sidecarFault(op, err)
 	}
 	return rec, nil
+}
+
+// What a join does with a record that did not decode.
+type repairOutcome uint8
+
+const (
+	repairFault       repairOutcome = iota // not a decoding error: the sidecar's I/O failed
+	repairCreate                           // nothing written yet: a first use (or a replaced sidecar)
+	repairRebuild                          // torn or garbage: rebuilt from the header (policy.RecordRebuild)
+	repairRefuse                           // torn or garbage, and policy.RecordRefuse
+	repairRefuseNewer                      // a newer format: never overwritten, whatever the policy
+)
+
+// recordRepair decides what a join does with a record that failed to
+// decode with cause.
+func recordRepair(cause error, pol policy.Policy) repairOutcome {
+	switch {
+	case errors.Is(cause, sidecar.ErrNoRecord):
+		return repairCreate
+	case errors.Is(cause, sidecar.ErrVersion):
+		return repairRefuseNewer
+	case errors.Is(cause, sidecar.ErrNotSidecar), errors.Is(cause, sidecar.ErrChecksum),
+		errors.Is(cause, sidecar.ErrTruncated), errors.Is(cause, sidecar.ErrInvalid):
+		if pol.CorruptRecord == policy.RecordRefuse {
+			return repairRefuse
+		}
+		return repairRebuild
+	}
+	return repairFault
 }
 
 // writeRecord stamps the record with this process and a new generation,

@@ -32,10 +32,7 @@ func (m *mainFile) Pragma(name, value string) (string, error) {
 		}
 		return st.json(), nil
 	case "journal_mode":
-		// The value is parsed as SQLite parses it. An empty value is
-		// either a query or journal_mode='' (DELETE): the VFS cannot tell
-		// them apart, so that one meets the gate at the header write.
-		if mode, ok := policy.ParseJournalMode(value); ok && value != "" {
+		if mode, ok := gatedJournalMode(value); ok {
 			if err := m.journalMode(mode); err != nil {
 				// The text of the error in hand is the pragma's message,
 				// whatever its code.
@@ -48,6 +45,16 @@ func (m *mainFile) Pragma(name, value string) (string, error) {
 		}
 	}
 	return m.File.Pragma(name, value)
+}
+
+// gatedJournalMode returns the mode a PRAGMA journal_mode value asks for,
+// parsed as SQLite parses it, and whether the pragma gate decides it. An
+// empty value is either a query or journal_mode set to an empty string (DELETE): the VFS
+// cannot tell them apart, so that one meets the gate at the header write;
+// a value that names no mode only queries.
+func gatedJournalMode(value string) (policy.JournalMode, bool) {
+	mode, ok := policy.ParseJournalMode(value)
+	return mode, ok && value != ""
 }
 
 // journalMode decides a journal_mode change before SQLite has written

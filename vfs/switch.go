@@ -39,13 +39,7 @@ func (m *mainFile) decideSwitch(op string, to policy.Family, rec *sidecar.Record
 			}
 		}()
 	}
-	from := hf
-	if from == policy.FamilyUnknown {
-		from = rec.Family
-	}
-	saysWAL := hf == policy.FamilyWAL ||
-		(hf == policy.FamilyRollback && rec.Family == policy.FamilyWAL && !rec.Switch.Pending)
-	req := policy.TransitionRequest{From: from, To: to, HeaderSaysWAL: saysWAL, Deliberate: m.operator}
+	req, leaving := transitionFacts(to, *rec, hf, m.operator)
 	var err error
 	if m.operator {
 		others, err := m.side.Participants()
@@ -53,10 +47,6 @@ func (m *mainFile) decideSwitch(op string, to policy.Family, rec *sidecar.Record
 			return nil, err
 		}
 		req.OthersLive = len(others) > 0
-	}
-	leaving := from
-	if to == policy.FamilyRollback && saysWAL {
-		leaving = policy.FamilyWAL
 	}
 	if leaving != policy.FamilyUnknown && leaving != to {
 		if req.OthersInFrom, err = m.side.OthersUseFamily(leaving); err != nil {
@@ -71,6 +61,25 @@ func (m *mainFile) decideSwitch(op string, to policy.Family, rec *sidecar.Record
 		return nil, nil
 	}
 	return &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why + m.inTheWay(d.Reason, to), Agreed: *rec}, nil
+}
+
+// transitionFacts is the part of a switch's facts that the record and the
+// header's family hf give: the family the database is in (the header's,
+// or the record's for a header that names none), whether it counts as WAL
+// (the header says so, or the record does without a switch under way),
+// and the family whose live users the switch must not leave behind.
+func transitionFacts(to policy.Family, rec sidecar.Record, hf policy.Family, deliberate bool) (policy.TransitionRequest, policy.Family) {
+	from := hf
+	if from == policy.FamilyUnknown {
+		from = rec.Family
+	}
+	saysWAL := hf == policy.FamilyWAL ||
+		(hf == policy.FamilyRollback && rec.Family == policy.FamilyWAL && !rec.Switch.Pending)
+	leaving := from
+	if to == policy.FamilyRollback && saysWAL {
+		leaving = policy.FamilyWAL
+	}
+	return policy.TransitionRequest{From: from, To: to, HeaderSaysWAL: saysWAL, Deliberate: deliberate}, leaving
 }
 
 // inTheWay names the live participants that block a change refused for
@@ -233,21 +242,45 @@ func (m *mainFile) endSwitch() {
 // confirmed. The agreement byte is held.
 func (m *mainFile) reconcileHeader(op string, rec *sidecar.Record, hf policy.Family) error {
 	m.db.switchPending.Store(rec.Switch.Pending)
-	switch {
-	case hf == policy.FamilyUnknown:
+	switch headerVerdict(*rec, hf) {
+	case headerUnknown:
 		return nil
-	case rec.Family == policy.FamilyUnknown:
+	case headerFirstUse:
 		rec.Family, rec.Mode, rec.Reason, rec.Detail = hf, defaultMode(hf), policy.ReasonFirstUse, ""
 		if err := m.writeRecord(rec); err != nil && !m.firstRecordCanWait(policy.FamilyUnknown, rec, err) {
 			return m.sidecarFault(op, err)
 		}
 		return nil
-	case hf == rec.Family, rec.Switch.Pending && hf == rec.Switch.From:
-		// Agreed, or a switch under way or interrupted: not a flip.
+	case headerAgreed:
 		m.db.knownFamily.Store(uint32(hf))
 		return nil
 	}
 	return m.foreignFlip(op, rec, hf)
+}
+
+// What a header's family says against the record's.
+type headerOutcome uint8
+
+const (
+	headerUnknown  headerOutcome = iota // the header names no family (a new database): nothing to compare
+	headerFirstUse                      // the record names no family yet: the header's is recorded as first use
+	headerAgreed                        // they agree, or a switch intent explains the header: not a flip
+	headerFlipped                       // a process without walguard changed the header (policy.Policy.ForeignFlip)
+)
+
+// headerVerdict compares the header's family hf with the record: a header
+// that shows the family a pending switch comes from is a switch under way
+// or interrupted, never a foreign flip.
+func headerVerdict(rec sidecar.Record, hf policy.Family) headerOutcome {
+	switch {
+	case hf == policy.FamilyUnknown:
+		return headerUnknown
+	case rec.Family == policy.FamilyUnknown:
+		return headerFirstUse
+	case hf == rec.Family, rec.Switch.Pending && hf == rec.Switch.From:
+		return headerAgreed
+	}
+	return headerFlipped
 }
 
 // resolveInterrupted settles a switch intent whose switcher is gone, from
