@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/walguard/walguard/internal/filelock"
@@ -42,8 +43,9 @@ type Sidecar struct {
 
 // OpenOptions tune OpenSidecar.
 type OpenOptions struct {
-	// Perm is the permission of a newly created sidecar; use the database
-	// file's. Zero means 0644.
+	// Perm is the permission of a newly created sidecar. Zero means the
+	// database file's (0644 where it cannot be read): a sidecar must be as
+	// open as its database, or other users of the database lock out.
 	Perm fs.FileMode
 	// Hook, if set, runs before every I/O on the sidecar; an error it returns
 	// is returned as if the operation had failed (fault injection).
@@ -57,31 +59,27 @@ type OpenOptions struct {
 
 // OpenSidecar opens, creating it if needed, the sidecar of the database at
 // dbPath. It refuses a symbolic link in the sidecar's place.
+//
+// An existing sidecar (the common case) costs one open: it is opened
+// read-write first, and created (O_CREAT|O_EXCL) only when it is not there.
 func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 	s := &Sidecar{path: SidecarPath(dbPath), slot: -1, hook: opts.Hook}
 	if err := s.fault("open"); err != nil {
 		return nil, err
 	}
-	if fi, err := os.Lstat(s.path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s: %w", s.path, ErrSymlink)
-	}
-	perm := opts.Perm.Perm()
-	if perm == 0 {
-		perm = 0o644
-	}
-	// O_NONBLOCK: opening a FIFO must not wait for a writer; openRegular
-	// refuses whatever is not a regular file.
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow|oNonBlock, perm)
-	if err == nil {
-		// The umask may have narrowed the mode; the sidecar must be as
-		// open as the database, or other users of the database lock out.
-		if cerr := f.Chmod(perm); cerr != nil && !errors.Is(cerr, errors.ErrUnsupported) {
-			f.Close()
-			return nil, cerr
+	if oNoFollow == 0 {
+		// No O_NOFOLLOW here: look before opening.
+		if fi, err := os.Lstat(s.path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: %w", s.path, ErrSymlink)
 		}
-		preallocate(f)
-	} else if errors.Is(err, fs.ErrExist) {
-		f, err = openRegular(s.path, os.O_RDWR)
+	}
+	f, err := openRegular(s.path, os.O_RDWR)
+	for attempt := 0; errors.Is(err, fs.ErrNotExist) && attempt < 3; attempt++ {
+		f, err = createSidecar(s.path, dbPath, opts.Perm)
+		if errors.Is(err, fs.ErrExist) {
+			// Another participant created it first: open theirs.
+			f, err = openRegular(s.path, os.O_RDWR)
+		}
 	}
 	if err != nil {
 		if isSymlinkLoop(err) {
@@ -98,6 +96,31 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createSidecar creates a new sidecar, failing with fs.ErrExist if one is
+// there, with permission perm, or the database file's when perm is zero.
+func createSidecar(path, dbPath string, perm fs.FileMode) (*os.File, error) {
+	perm = perm.Perm()
+	if perm == 0 {
+		perm = 0o644
+		if fi, err := os.Stat(dbPath); err == nil {
+			perm = fi.Mode().Perm()
+		}
+	}
+	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow|oNonBlock, perm)
+	if err != nil {
+		return nil, err
+	}
+	// The umask may have narrowed the mode; the sidecar must be as open as
+	// the database, or other users of the database lock out.
+	if err := f.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		f.Close()
+		return nil, err
+	}
+	preallocate(f)
+	return f, nil
 }
 
 // Path returns the sidecar's path.
@@ -319,12 +342,13 @@ func (s *Sidecar) ParticipantsOffHost(host string) ([]Participant, error) {
 // first: an entry that fails it, or that cannot be a slot entry (no magic:
 // never written), is not decoded.
 func (s *Sidecar) participantsWhere(raw func(entry []byte) bool, keep func(Slot) bool) ([]Participant, error) {
-	table := make([]byte, SlotSize*MaxSlots)
-	n, err := s.f.ReadAt(table, SlotTableOffset)
+	buf := slotTables.Get().(*[SlotSize * MaxSlots]byte)
+	defer slotTables.Put(buf)
+	n, err := s.f.ReadAt(buf[:], SlotTableOffset)
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	table = table[:n]
+	table := buf[:n]
 	var live []Participant
 	for i := range MaxSlots {
 		lo := i * SlotSize
@@ -350,13 +374,18 @@ func (s *Sidecar) participantsWhere(raw func(entry []byte) bool, keep func(Slot)
 	return live, nil
 }
 
+// slotTables holds buffers for reading the slot table (16 KiB), which a
+// WAL join reads each time: reused, they cost no allocation.
+var slotTables = sync.Pool{New: func() any { return new([SlotSize * MaxSlots]byte) }}
+
 func participants(f *os.File, own int) ([]Participant, error) {
-	table := make([]byte, SlotSize*MaxSlots)
-	n, err := f.ReadAt(table, SlotTableOffset)
+	buf := slotTables.Get().(*[SlotSize * MaxSlots]byte)
+	defer slotTables.Put(buf)
+	n, err := f.ReadAt(buf[:], SlotTableOffset)
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	table = table[:n]
+	table := buf[:n]
 	var live []Participant
 	for i := range MaxSlots {
 		if i == own {

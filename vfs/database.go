@@ -2,7 +2,6 @@ package vfs
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 
 	"github.com/ncruces/go-sqlite3"
@@ -31,6 +30,7 @@ type mainFile struct {
 
 	admitted    bool               // the protocol join succeeded
 	family      policy.Family      // the family this connection was admitted to
+	early       bool               // family was declared in the protocol join, before its journal was opened
 	pendingMode policy.JournalMode // from an admitted PRAGMA journal_mode
 	busyHandler func() bool        // SQLite's busy handler for this connection, if given
 	filename    *vfs.Filename      // the name SQLite opened it with, for settle probes
@@ -87,11 +87,8 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		file.Close()
 		return nil, flags, err
 	}
-	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Perm: perm, Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)})
+	// A new sidecar takes the database file's permissions (Perm zero).
+	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)})
 	if err != nil {
 		file.Close()
 		reason := policy.ReasonSidecarUnavailable
