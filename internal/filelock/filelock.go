@@ -47,3 +47,13 @@ func Unlock(f *os.File, off int64) error { return unlock(f, off) }
 // platform allows; on Windows it takes and drops one, so the answer is
 // only advisory there while another process is joining.
 func Test(f *os.File, off int64) (bool, error) { return testLock(f, off) }
+
+// TestRange reports whether another open file holds a lock that would
+// conflict with an exclusive lock on any byte of [off, off+n), and, if so,
+// the range [start, start+length) of one such lock, clipped to [off,
+// off+n); which one, when several do, is unspecified. With F_OFD_GETLK it
+// is one system call whatever n is; on Windows it tests byte by byte
+// (taking and dropping each, as Test does) and reports the first held.
+func TestRange(f *os.File, off, n int64) (held bool, start, length int64, err error) {
+	return testRange(f, off, n)
+}

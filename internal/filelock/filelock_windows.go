@@ -48,3 +48,12 @@ func testLock(f *os.File, off int64) (bool, error) {
 }
 
 const supported = true
+
+func testRange(f *os.File, off, n int64) (bool, int64, int64, error) {
+	for b := off; b < off+n; b++ {
+		if held, err := testLock(f, b); err != nil || held {
+			return held, b, 1, err
+		}
+	}
+	return false, 0, 0, nil
+}

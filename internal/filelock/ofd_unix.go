@@ -57,3 +57,24 @@ func testLock(f *os.File, off int64) (bool, error) {
 }
 
 const supported = true
+
+func testRange(f *os.File, off, n int64) (bool, int64, int64, error) {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: off, Len: n}
+	for {
+		err := unix.FcntlFlock(f.Fd(), fOFDGetLk, &lk)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, 0, 0, &os.PathError{Op: "testlock", Path: f.Name(), Err: err}
+		}
+		if lk.Type == unix.F_UNLCK {
+			return false, 0, 0, nil
+		}
+		start, end := max(lk.Start, off), off+n
+		if lk.Len != 0 { // zero: to the end of the file
+			end = min(end, lk.Start+lk.Len)
+		}
+		return true, start, end - start, nil
+	}
+}
