@@ -165,6 +165,14 @@ func (p Policy) AdmitProtocol(req ProtocolRequest) Decision {
 	return allow()
 }
 
+// AdmitsBeside reports whether a connection locking with mine may join
+// beside one holder locking with o: AdmitProtocol's rule for one holder,
+// without building a refusal. A joiner uses it to skip probes for holders
+// it would be admitted beside anyway.
+func (p Policy) AdmitsBeside(mine, o Protocol) bool {
+	return Compatible(o, mine) || ((o == ProtocolNoLock || mine == ProtocolNoLock) && p.AllowNoLock)
+}
+
 // admitBeside decides one other holder's protocol o against mine.
 func (p Policy) admitBeside(mine, o Protocol, who string) Decision {
 	switch {

@@ -240,3 +240,20 @@ func TestVocabulary(t *testing.T) {
 		}
 	}
 }
+
+// AdmitsBeside is AdmitProtocol's rule for one holder, for every pair of
+// protocols, with and without AllowNoLock.
+func TestAdmitsBesideAgreesWithAdmitProtocol(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		p := Default()
+		p.AllowNoLock = allow
+		for mine := range Protocol(NumProtocols) {
+			for o := range Protocol(NumProtocols) {
+				want := p.AdmitProtocol(ProtocolRequest{Mine: mine, Foreign: []Protocol{o}}).Allow
+				if got := p.AdmitsBeside(mine, o); got != want {
+					t.Errorf("AllowNoLock=%v: AdmitsBeside(%s, %s) = %v, AdmitProtocol says %v", allow, mine, o, got, want)
+				}
+			}
+		}
+	}
+}

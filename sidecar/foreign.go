@@ -24,26 +24,35 @@ type DatabaseLocks struct {
 }
 
 // ProbeDatabaseLocks tests SQLite's own lock bytes on the database with
-// each mechanism that can hold them: F_OFD_GETLK over PENDING, RESERVED
-// and SHARED (which sees POSIX and OFD locks, the kernel makes them see
-// each other), and a flock LOCK_NB probe (see filelock.ProbeFlock). It is
-// called at join only; a sidecar without a database descriptor, or a
-// platform without these mechanisms, reports nothing.
-func (s *Sidecar) ProbeDatabaseLocks() (DatabaseLocks, error) {
+// the mechanisms asked for: fcntl, F_OFD_GETLK over PENDING, RESERVED and
+// SHARED (which sees POSIX and OFD locks, the kernel makes them see each
+// other), and flock, a LOCK_NB probe (see filelock.ProbeFlock). A
+// mechanism not asked for reports nothing. It is called at join only; a
+// sidecar without a database descriptor, or a platform without these
+// mechanisms, reports nothing.
+func (s *Sidecar) ProbeDatabaseLocks(fcntl, flock bool) (DatabaseLocks, error) {
 	var l DatabaseLocks
 	if s.db == nil {
 		return l, nil
 	}
 	var err error
-	l.Fcntl, l.FcntlPID, err = filelock.ProbeFcntl(s.db, sqlitePendingByte, sqliteLockBytes)
-	if errors.Is(err, filelock.ErrUnsupported) {
-		return DatabaseLocks{}, nil
+	if fcntl {
+		l.Fcntl, l.FcntlPID, err = filelock.ProbeFcntl(s.db, sqlitePendingByte, sqliteLockBytes)
+		if errors.Is(err, filelock.ErrUnsupported) {
+			return DatabaseLocks{}, nil
+		}
+		if err != nil {
+			return DatabaseLocks{}, err
+		}
 	}
-	if err != nil {
-		return DatabaseLocks{}, err
-	}
-	if l.Flock, err = filelock.ProbeFlock(s.db); err != nil {
-		return DatabaseLocks{}, err
+	if flock {
+		l.Flock, err = filelock.ProbeFlock(s.db)
+		if errors.Is(err, filelock.ErrUnsupported) {
+			return DatabaseLocks{}, nil
+		}
+		if err != nil {
+			return DatabaseLocks{}, err
+		}
 	}
 	return l, nil
 }

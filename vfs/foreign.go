@@ -31,7 +31,15 @@ func (m *mainFile) foreignProtocols(op string) []policy.Protocol {
 		// fcntl probe cannot tell them apart.
 		return nil
 	}
-	locks, err := m.side.ProbeDatabaseLocks()
+	// Only holders this connection cannot be admitted beside matter: an
+	// OFD joiner need not look for fcntl locks (OFD and POSIX are one
+	// compatible protocol), a flock joiner for flock ones.
+	fcntl := !m.besides(policy.ProtocolOFD) || !m.besides(policy.ProtocolPOSIX)
+	flock := !m.besides(policy.ProtocolFlock)
+	if !fcntl && !flock {
+		return nil
+	}
+	locks, err := m.side.ProbeDatabaseLocks(fcntl, flock)
 	if err != nil {
 		m.g.log().Warn("walguard could not test the database's own locks", slog.String("db", m.name),
 			slog.String("op", op), slog.Any("err", err))
@@ -57,6 +65,10 @@ func countForeign(locks sidecar.DatabaseLocks) []policy.Protocol {
 	}
 	return seen
 }
+
+// besides reports whether the policy admits this connection beside a
+// holder of SQLite's locks with protocol p.
+func (m *mainFile) besides(p policy.Protocol) bool { return m.g.pol.AdmitsBeside(m.proto, p) }
 
 // withoutWalguard lists, for Status, the holders of SQLite's own locks
 // that have no walguard slot; an empty list where the system has no lock
