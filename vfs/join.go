@@ -171,18 +171,9 @@ func (m *mainFile) admit(op string) error {
 		if err := m.settleNetworkFS(op, rec, hf); err != nil {
 			return err
 		}
-		var others []policy.Protocol
-		for p := range policy.Protocol(policy.NumProtocols) {
-			if p == policy.ProtocolUnknown || p == m.proto {
-				continue
-			}
-			held, err := m.side.OthersUseProtocol(p)
-			if err != nil {
-				return m.sidecarFault(op, err)
-			}
-			if held {
-				others = append(others, p)
-			}
+		others, err := m.side.OthersUseProtocols(m.proto)
+		if err != nil {
+			return m.sidecarFault(op, err)
 		}
 		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Others: others, Foreign: m.foreignProtocols(op)})
 		if !d.Allow {
@@ -198,12 +189,32 @@ func (m *mainFile) admit(op string) error {
 		if err := m.side.HoldProtocol(m.proto); err != nil {
 			return m.sidecarFault(op, err)
 		}
+		m.joinWALEarly(rec, hf)
 		if err := m.writeSlot(); err != nil {
 			return m.sidecarFault(op, err)
 		}
 		m.admitted = true
 		return nil
 	})
+}
+
+// joinWALEarly declares the WAL family in the protocol join, when the
+// header says WAL and the policy admits it: SQLite follows the header, so
+// the connection's first read opens the -wal, and that join would take the
+// agreement byte, read the record and the header and write the slot entry
+// all over again. Where the policy refuses, nothing is declared and the
+// -wal open joins (and refuses) as before. The agreement byte is held.
+func (m *mainFile) joinWALEarly(rec *sidecar.Record, hf policy.Family) {
+	if hf != policy.FamilyWAL || m.family != policy.FamilyUnknown || m.shm == nil || m.operator {
+		return
+	}
+	req, err := m.familyFacts(policy.FamilyWAL, rec, hf)
+	if err != nil || !m.g.pol.AdmitFamily(req).Allow {
+		return
+	}
+	if m.side.HoldFamily(policy.FamilyWAL) == nil {
+		m.family, m.early = policy.FamilyWAL, true
+	}
 }
 
 func (m *mainFile) writeSlot() error {
@@ -231,6 +242,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return m.sidecarFault(op, err)
 		}
 		m.family = policy.FamilyUnknown
+		m.early = false
 		var hf policy.Family
 		if want == policy.FamilyWAL {
 			hf = m.headerFamily()
@@ -246,6 +258,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return m.sidecarFault(op, err)
 		}
 		m.family = want
+		m.early = false
 		if err := m.writeSlot(); err != nil {
 			return m.sidecarFault(op, err)
 		}
@@ -258,6 +271,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 func (m *mainFile) releaseFamily() {
 	if err := m.side.ReleaseFamily(); err == nil {
 		m.family = policy.FamilyUnknown
+		m.early = false
 	}
 }
 
@@ -267,8 +281,12 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf polic
 	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory,
 		HeaderSaysWAL: hf == policy.FamilyWAL}
 	var err error
-	if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
-		return req, err
+	// Rollback declarations do not keep WAL out while the header says WAL
+	// (policy.AdmitFamily), so they need no test then.
+	if !(want == policy.FamilyWAL && req.HeaderSaysWAL) {
+		if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
+			return req, err
+		}
 	}
 	if want == policy.FamilyWAL {
 		// Entries are written under the agreement byte, which is held: a

@@ -39,7 +39,9 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 	// family. A hot journal is rolled back through a read-write open, which
 	// joins; and every write below still checks.
 	readOnly := flags&vfs.OPEN_READONLY != 0
-	joined := main.family == family
+	// A WAL declared early, in the protocol join, was not joined through a
+	// journal yet: a failed open gives it back like a fresh join.
+	joined := main.family == family && !main.early
 	if family == policy.FamilyRollback && !readOnly && flags&vfs.OPEN_CREATE == 0 {
 		// SQLite opens a hot journal read-write without CREATE to roll it
 		// back; every journal it writes itself it opens with CREATE.
@@ -62,6 +64,9 @@ func (g *VFS) openJournal(name *vfs.Filename, flags vfs.OpenFlag, family policy.
 			main.settleRollback(op, err, "")
 		}
 		return nil, flags, g.transientFault(main.db, op, err)
+	}
+	if !readOnly && main.family == family {
+		main.early = false
 	}
 	return &journalFile{File: forward.File{File: file}, main: main, family: family}, flags, nil
 }

@@ -36,6 +36,7 @@ func (m *mainFile) decideSwitch(op string, to policy.Family, rec *sidecar.Record
 		defer func() {
 			if m.side.HoldFamily(held) != nil {
 				m.family = policy.FamilyUnknown // rejoin at the next gate
+				m.early = false
 			}
 		}()
 	}
@@ -226,6 +227,7 @@ func (m *mainFile) endSwitch() {
 				return err
 			}
 			m.family = policy.FamilyUnknown
+			m.early = false
 			return m.writeSlot()
 		}
 		return nil
