@@ -1,12 +1,15 @@
-// Command txnloop commits n single-row transactions to a new database,
-// through the plain os VFS or through walguard, and nothing else: it is
-// the workload bench/strace.sh counts system calls of.
+// Command txnloop runs n operations of one kind on a new database, through
+// the plain os VFS or through walguard, and nothing else: it is the
+// workload bench/strace.sh counts system calls of.
 //
-//	txnloop -vfs walguard -mode wal -n 1000 -dir /dev/shm
+//	txnloop -vfs walguard -mode wal -op txn -n 1000 -dir /dev/shm
 //
-// Run it for n and 2n transactions: the difference of the two counts,
-// divided by n, is what one transaction costs in steady state, free of
-// what opening and closing cost.
+// -op txn commits n single-row transactions; -op read runs n point reads
+// (each a whole read transaction); -op open opens a connection, runs its
+// first read and closes it, n times, while another connection stays open
+// (as BenchmarkOpenClose does). Run it for n and 2n: the difference of the
+// two counts, divided by n, is what one operation costs in steady state,
+// free of what setting up and tearing down cost.
 package main
 
 import (
@@ -25,16 +28,20 @@ import (
 func main() {
 	vfsName := flag.String("vfs", "os", "VFS to open the database with: os or walguard")
 	mode := flag.String("mode", "wal", "journal mode: wal (synchronous=NORMAL) or delete (synchronous=FULL)")
-	n := flag.Int("n", 1000, "single-row transactions to commit")
+	op := flag.String("op", "txn", "operation to repeat: txn, read or open")
+	n := flag.Int("n", 1000, "operations to run")
 	dir := flag.String("dir", os.TempDir(), "directory to create the database in")
 	flag.Parse()
-	if err := run(*vfsName, *mode, *n, *dir); err != nil {
+	if err := run(*vfsName, *mode, *op, *n, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "txnloop:", err)
 		os.Exit(1)
 	}
 }
 
-func run(vfsName, mode string, n int, dir string) error {
+// readRows is how many rows the read and open workloads read from.
+const readRows = 1000
+
+func run(vfsName, mode, op string, n int, dir string) error {
 	sync := map[string]string{"wal": "normal", "delete": "full"}[mode]
 	if sync == "" {
 		return fmt.Errorf("unknown mode %q: want wal or delete", mode)
@@ -59,6 +66,35 @@ func run(vfsName, mode string, n int, dir string) error {
 			return fmt.Errorf("%s: %w", sql, err)
 		}
 	}
+	switch op {
+	case "txn":
+		err = inserts(c, n)
+	case "read":
+		if err = fill(c); err == nil {
+			err = reads(c, n)
+		}
+	case "open":
+		if err = fill(c); err == nil {
+			err = opens(u.String(), n)
+		}
+	default:
+		err = fmt.Errorf("unknown op %q: want txn, read or open", op)
+	}
+	if err != nil {
+		return err
+	}
+	got, err := sqlrow.Text(c, "PRAGMA journal_mode")
+	if err != nil {
+		return err
+	}
+	if got != mode {
+		return fmt.Errorf("journal_mode is %q, want %q", got, mode)
+	}
+	return c.Close()
+}
+
+// inserts commits n single-row transactions.
+func inserts(c *sqlite3.Conn, n int) error {
 	ins, _, err := c.Prepare("INSERT INTO t(n, pad) VALUES(?, zeroblob(100))")
 	if err != nil {
 		return err
@@ -72,15 +108,52 @@ func run(vfsName, mode string, n int, dir string) error {
 			return fmt.Errorf("insert %d: %w", i, err)
 		}
 	}
-	if err := ins.Close(); err != nil {
-		return err
-	}
-	got, err := sqlrow.Text(c, "PRAGMA journal_mode")
+	return ins.Close()
+}
+
+// fill inserts readRows rows in one transaction.
+func fill(c *sqlite3.Conn) error {
+	return c.Exec(fmt.Sprintf(`INSERT INTO t(n, pad)
+		WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < %d)
+		SELECT k, zeroblob(100) FROM i`, readRows))
+}
+
+// reads runs n point reads, each a whole read transaction.
+func reads(c *sqlite3.Conn, n int) error {
+	sel, _, err := c.Prepare("SELECT n FROM t WHERE id = ?")
 	if err != nil {
 		return err
 	}
-	if got != mode {
-		return fmt.Errorf("journal_mode is %q, want %q", got, mode)
+	defer sel.Close()
+	for i := range n {
+		id := i%readRows + 1
+		if err := sel.BindInt(1, id); err != nil {
+			return err
+		}
+		if !sel.Step() {
+			return fmt.Errorf("read %d: no row (%v)", id, sel.Err())
+		}
+		if err := sel.Reset(); err != nil {
+			return fmt.Errorf("read %d: %w", id, err)
+		}
 	}
-	return c.Close()
+	return sel.Close()
+}
+
+// opens opens a connection, runs its first read and closes it, n times.
+func opens(uri string, n int) error {
+	for i := range n {
+		c, err := sqlite3.Open(uri)
+		if err != nil {
+			return fmt.Errorf("open %d: %w", i, err)
+		}
+		if err := c.Exec("SELECT n FROM t WHERE id = 1"); err != nil {
+			c.Close()
+			return fmt.Errorf("open %d: first read: %w", i, err)
+		}
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("open %d: close: %w", i, err)
+		}
+	}
+	return nil
 }
