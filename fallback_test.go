@@ -3,6 +3,8 @@ package walguard_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,4 +172,51 @@ func TestFallbackRoutineReconnectingUnderFaultsKeepsWAL(t *testing.T) {
 	a := runFallback(t, path, "WG_FAULT=wal-p30", "WG_SEED=7", "WG_BUSY=5000", "WG_RECONNECT=1", fmt.Sprint("WG_N=", rows), "WG_ID=a")
 	b := runFallback(t, path, "WG_FAULT=wal-p30", "WG_SEED=8", "WG_BUSY=0", "WG_RECONNECT=1", fmt.Sprint("WG_N=", rows), "WG_ID=b")
 	checkStayedWAL(t, path, rows, a, b)
+}
+
+// One EIO in the shared-memory mapping, which no VFS can intercept on
+// ncruces (vfs.SharedMemory's methods are unexported): strace makes the
+// first fallocate(2) of the child, the one that sizes the -shm, fail. The
+// fallback routine, with busy_timeout 5 s, meets the error from
+// journal_mode=WAL and falls back; the header stays WAL and every row is
+// committed in WAL.
+func TestFallbackRoutineWithSharedMemoryFaultKeepsWAL(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Fatal("strace is needed to inject a shared-memory fault (.ci/run installs it)")
+	}
+	path := sqltest.TempDB(t)
+	createTable(t, path, "wal")
+	trace := filepath.Join(t.TempDir(), "strace.out")
+	cmd := exec.Command("strace", "-f", "-qq", "-o", trace, "-e", "trace=fallocate",
+		"-e", "inject=fallocate:error=EIO:when=1", os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), testproc.RoleEnv+"=fallbackrun", "WG_DB="+path, "WG_BUSY=5000", "WG_N=5", "WG_ID=shm")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child under strace: %v\n%s", err, out)
+	}
+	log, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "(INJECTED)") {
+		t.Fatalf("strace injected nothing: the test proves nothing\n%s", log)
+	}
+	if !strings.Contains(string(out), "fallback ") {
+		t.Fatalf("the routine met no error, so it never fell back: the fault missed the -shm\n%s", out)
+	}
+	rows := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if m, ok := strings.CutPrefix(l, "mode "); ok {
+			rows++
+			if m != "wal" {
+				t.Fatalf("a row was committed in %s\n%s", m, out)
+			}
+		}
+	}
+	if rows != 5 {
+		t.Fatalf("%d rows committed, want 5\n%s", rows, out)
+	}
+	if got := sqltest.HeaderFamily(t, path); got != 2 {
+		t.Fatalf("header family %d, want WAL kept", got)
+	}
 }
