@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,16 @@ Flags:
   -fault-rate P      probability of each injected EIO (default 0.02)
   -fallback-rate P   share of workers running the naive fallback (default 0.25)
   -delete-rate P     probability per operation that a worker tries
-                     journal_mode=DELETE outright (default 0.01)
+                     journal_mode=DELETE outright (default 0.01); through
+                     walguard, refused, it then tries the deliberate way
+                     (SetJournalMode), counted apart
+  -reconnect-rate P  share of workers that close and reopen their
+                     connection (journal_mode pragma and all) after every
+                     transaction (default 0.25)
+  -shm-fault-workers N  of the workers, N run under strace, which fails
+                     every fifth lseek or fallocate on the -shm with EIO:
+                     shared-memory faults no VFS can intercept (Linux;
+                     needs strace)
   -flock-workers N   of the workers, N run a -tags sqlite3_flock build of
                      this walguard (mixed locking protocols), built from the
                      source it was compiled from, or by version for a
@@ -88,6 +98,8 @@ type stressOptions struct {
 	faultRate    float64
 	fallbackRate float64
 	deleteRate   float64
+	reconnect    float64
+	shmWorkers   int
 	flockWorkers int
 	killInterval time.Duration
 	keep         bool
@@ -147,6 +159,8 @@ func parseStress(args []string, stdout, stderr io.Writer) (stressOptions, int, b
 	fs.Float64Var(&o.fallbackRate, "fallback-rate", 0.25, "")
 	fs.Float64Var(&o.deleteRate, "delete-rate", 0.01, "")
 	fs.IntVar(&o.flockWorkers, "flock-workers", 0, "")
+	fs.Float64Var(&o.reconnect, "reconnect-rate", 0.25, "")
+	fs.IntVar(&o.shmWorkers, "shm-fault-workers", 0, "")
 	fs.DurationVar(&o.killInterval, "kill-interval", 3*time.Second, "")
 	fs.BoolVar(&o.keep, "keep", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
@@ -184,6 +198,10 @@ func parseStress(args []string, stdout, stderr io.Writer) (stressOptions, int, b
 		return bad("-fallback-rate must be in [0, 1]")
 	case o.deleteRate < 0 || o.deleteRate > 1:
 		return bad("-delete-rate must be in [0, 1]")
+	case o.reconnect < 0 || o.reconnect > 1:
+		return bad("-reconnect-rate must be in [0, 1]")
+	case o.shmWorkers < 0 || o.flockWorkers+o.shmWorkers > o.workers:
+		return bad("-shm-fault-workers must be between 0 and -workers minus -flock-workers (%d)", o.workers-o.flockWorkers)
 	case o.killInterval < 0:
 		return bad("-kill-interval must not be negative")
 	}
@@ -200,6 +218,7 @@ type stressRun struct {
 	exe      string
 	args     []string
 	flockBin string
+	strace   string // the strace binary, with -shm-fault-workers
 	rng      *rand.Rand
 
 	mu       sync.Mutex
@@ -266,6 +285,11 @@ func (r *stressRun) run(interrupt <-chan os.Signal, stdout, stderr io.Writer) (*
 			return nil, err
 		}
 	}
+	if r.opts.shmWorkers > 0 {
+		if r.strace, err = exec.LookPath("strace"); err != nil || runtime.GOOS != "linux" {
+			return nil, fmt.Errorf("-shm-fault-workers needs strace on Linux to inject faults no VFS can reach: %v", err)
+		}
+	}
 	if err := r.createDB(); err != nil {
 		return nil, err
 	}
@@ -302,7 +326,7 @@ loop:
 		if r.opts.killInterval > 0 && !now.Before(nextKill) {
 			slot := r.rng.IntN(len(children))
 			c := children[slot]
-			_ = c.cmd.Process.Kill()
+			_ = killWorker(c.cmd)
 			<-c.done
 			kills++
 			if children[slot], err = r.start(slot); err != nil {
@@ -317,6 +341,7 @@ loop:
 	progress.done()
 	r.stopAll(children)
 	rep := r.snapshot(kills)
+	rep.ShmFaults = r.shmFaults()
 	rep.Duration = r.opts.duration.String()
 	if interrupted != "" {
 		rep.Interrupted = interrupted
@@ -324,6 +349,19 @@ loop:
 	}
 	r.verify(rep)
 	return rep, nil
+}
+
+// shmFaults counts the faults strace injected into the -shm calls of
+// the -shm-fault-workers, from their trace files.
+func (r *stressRun) shmFaults() int {
+	traces, _ := filepath.Glob(r.db + "-strace-*")
+	n := 0
+	for _, t := range traces {
+		if b, err := os.ReadFile(t); err == nil {
+			n += strings.Count(string(b), "(INJECTED)")
+		}
+	}
+	return n
 }
 
 func (r *stressRun) nextKill(now time.Time) time.Time {
@@ -357,7 +395,8 @@ func (r *stressRun) start(slot int) (*stressChild, error) {
 	cfg := workerConfig{
 		DB: r.db, Index: index, Seed: r.opts.seed + index, Guard: r.opts.guard,
 		FaultRate: r.opts.faultRate, DeleteRate: r.opts.deleteRate,
-		Fallback: r.rng.Float64() < r.opts.fallbackRate,
+		Fallback:  r.rng.Float64() < r.opts.fallbackRate,
+		Reconnect: r.rng.Float64() < r.opts.reconnect,
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
@@ -368,6 +407,9 @@ func (r *stressRun) start(slot int) (*stressChild, error) {
 		exe, args = r.flockBin, []string{"stress"}
 	}
 	cmd := exec.Command(exe, args...)
+	if slot >= r.opts.flockWorkers && slot < r.opts.flockWorkers+r.opts.shmWorkers {
+		cmd = shmFaultCommand(r.strace, fmt.Sprintf("%s-strace-%d", r.db, index), r.db+"-shm", exe, args)
+	}
 	cmd.Env = append(os.Environ(), stressWorkerEnv+"="+string(b))
 	var stderrBuf strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderrBuf, n: 4096}
@@ -454,7 +496,7 @@ func (r *stressRun) stopAll(children []*stressChild) {
 		select {
 		case <-c.done:
 		case <-timeout:
-			_ = c.cmd.Process.Kill()
+			_ = killWorker(c.cmd)
 			<-c.done
 		}
 	}
@@ -466,7 +508,7 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 	defer r.mu.Unlock()
 	rep := &stressReport{
 		DB: r.db, Guard: r.opts.guard, Seed: r.opts.seed, Workers: r.opts.workers,
-		FlockWorkers: r.opts.flockWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
+		FlockWorkers: r.opts.flockWorkers, ShmWorkers: r.opts.shmWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
 		Refusals: map[string]uint64{}, FamilyWrites: map[string]int{},
 		Acked: len(r.acked), Overlaps: r.runs.overlaps(), WorkerErrors: slices.Clone(r.errs),
 	}
@@ -482,6 +524,7 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 		rep.DeleteAccepted += st.DeleteOK
 		rep.Deliberate += st.Deliberate
 		rep.DeliberateRefused += st.DeliberateRefused
+		rep.Reconnects += st.Reconnects
 		rep.FaultsInjected += st.FaultsInjected
 		if g := st.Walguard; g != nil {
 			rep.ShimRetries += g.Retries

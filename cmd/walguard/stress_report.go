@@ -19,8 +19,11 @@ type stressReport struct {
 	Interrupted       string            `json:"interrupted,omitempty"` // the signal that stopped the run early
 	Workers           int               `json:"workers"`               // workers alive at once
 	FlockWorkers      int               `json:"flock_workers"`
-	WorkersStarted    int               `json:"workers_started"` // replacements of killed workers included
-	WorkersAlive      int               `json:"workers_alive"`   // at the time of the report
+	ShmWorkers        int               `json:"shm_fault_workers"`   // workers run under strace's -shm faults
+	ShmFaults         int               `json:"shm_faults_injected"` // faults strace injected into -shm calls
+	Reconnects        int64             `json:"reconnects"`          // connections closed and reopened by reconnecting workers
+	WorkersStarted    int               `json:"workers_started"`     // replacements of killed workers included
+	WorkersAlive      int               `json:"workers_alive"`       // at the time of the report
 	Operations        int64             `json:"operations"`
 	Commits           int64             `json:"commits"`        // transactions whose COMMIT returned nil (exact)
 	FailedTxns        int64             `json:"failed_txns"`    // transactions that failed in the application and were retried
@@ -99,6 +102,10 @@ func (r *stressReport) writeText(w io.Writer) error {
 	row("rows acknowledged (COMMIT returned nil)", r.Acked)
 	row("transactions failed in the application", r.FailedTxns)
 	row("faults injected (EIO)", r.FaultsInjected)
+	if r.ShmWorkers > 0 {
+		row("shared-memory faults injected (strace)", fmt.Sprintf("%d in %d workers", r.ShmFaults, r.ShmWorkers))
+	}
+	row("reconnections (reconnecting workers)", r.Reconnects)
 	row("walguard retries / operations recovered", fmt.Sprintf("%d / %d", r.ShimRetries, r.ShimRecovered))
 	if len(r.Refusals) == 0 {
 		row("walguard refusals", 0)

@@ -71,6 +71,34 @@ func TestStressGuardedRunLosesNothing(t *testing.T) {
 	}
 }
 
+// Writers that reconnect for every transaction (nobody holds their
+// declarations between transactions), shared-memory faults that no VFS
+// can intercept (strace fails lseek and fallocate on the -shm), the
+// fallback routine and plain DELETEs: through walguard the run stays safe,
+// never leaves WAL by accident, and counts deliberate mode changes apart
+// from refused ones.
+func TestStressReconnectingWritersAndSharedMemoryFaultsSafe(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Fatal("strace is needed to inject shared-memory faults (.ci/run installs it)")
+	}
+	code, rep := runStressJSON(t, "-duration", "3s", "-workers", "3", "-shm-fault-workers", "2", "-reconnect-rate", "1",
+		"-fallback-rate", "1", "-delete-rate", "0.05", "-kill-interval", "700ms", "-seed", "9", "-fault-rate", "0.05")
+	t.Logf("report: commits %d %v, reconnects %d, shm faults %d, deliberate %d/%d refused, refusals %v, overlaps %d, integrity %q, lost %d",
+		rep.Commits, rep.FamilyWrites, rep.Reconnects, rep.ShmFaults, rep.Deliberate, rep.DeliberateRefused, rep.Refusals, rep.Overlaps, rep.Integrity, rep.Lost)
+	if !rep.Safe || code != exitOK {
+		t.Errorf("safe %v, exit %d (overlaps %d, integrity %q, lost %d, worker errors %q)", rep.Safe, code, rep.Overlaps, rep.Integrity, rep.Lost, rep.WorkerErrors)
+	}
+	if rep.Reconnects == 0 || rep.ShmFaults == 0 || rep.Acked == 0 {
+		t.Errorf("reconnects %d, shm faults %d, acked %d: the run did not exercise what it claims", rep.Reconnects, rep.ShmFaults, rep.Acked)
+	}
+	if rep.DeleteAccepted != 0 {
+		t.Errorf("%d plain DELETEs accepted: through walguard only the deliberate way leaves WAL", rep.DeleteAccepted)
+	}
+	if rep.DeleteAttempts > 0 && rep.Deliberate+rep.DeliberateRefused == 0 {
+		t.Errorf("%d DELETEs tried, no deliberate change counted", rep.DeleteAttempts)
+	}
+}
+
 // The minimal configuration that gave a false UNSAFE when a transaction's
 // start was stamped before BEGIN IMMEDIATE: the flock worker, refused while
 // the other is live, waits for the lock while the other writes its

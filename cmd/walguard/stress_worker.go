@@ -32,12 +32,13 @@ const stressVFSName = "walguard-stress"
 // workerConfig is what the parent tells one worker.
 type workerConfig struct {
 	DB         string  `json:"db"`
-	Index      int64   `json:"index"`    // unique per worker, replacements included; prefixes row ids
-	Seed       int64   `json:"seed"`     // seed of the worker's faults and choices
-	Guard      bool    `json:"guard"`    // open through walguard
-	FaultRate  float64 `json:"fault"`    // probability of an injected EIO per matching call
-	Fallback   bool    `json:"fallback"` // run the incident's naive WAL->DELETE fallback
-	DeleteRate float64 `json:"delete"`   // probability per operation of trying journal_mode=DELETE outright
+	Index      int64   `json:"index"`     // unique per worker, replacements included; prefixes row ids
+	Seed       int64   `json:"seed"`      // seed of the worker's faults and choices
+	Guard      bool    `json:"guard"`     // open through walguard
+	FaultRate  float64 `json:"fault"`     // probability of an injected EIO per matching call
+	Fallback   bool    `json:"fallback"`  // run the incident's naive WAL->DELETE fallback
+	DeleteRate float64 `json:"delete"`    // probability per operation of trying journal_mode=DELETE outright
+	Reconnect  bool    `json:"reconnect"` // close and reopen the connection after every transaction
 }
 
 // workerStats is the "stats" line a worker prints now and then and at exit.
@@ -52,6 +53,7 @@ type workerStats struct {
 	DeleteOK          int64        `json:"delete_ok"`          // ... and accepted
 	Deliberate        int64        `json:"deliberate"`         // deliberate changes to DELETE (SetJournalMode) made
 	DeliberateRefused int64        `json:"deliberate_refused"` // ... and refused (others live)
+	Reconnects        int64        `json:"reconnects"`         // connections closed to reconnect (-reconnect-rate)
 	FaultCalls        int64        `json:"fault_calls"`        // VFS calls faultvfs saw
 	FaultsInjected    int64        `json:"faults_injected"`    // VFS calls faultvfs failed
 	Walguard          *wgvfs.Stats `json:"walguard,omitempty"`
@@ -156,6 +158,13 @@ func (w *stressWorker) run() {
 		}
 		if w.step(conn) {
 			conn = nil // closed for a deliberate mode change
+		} else if w.cfg.Reconnect {
+			// A writer that connects for every transaction: nobody
+			// holds its declarations between them.
+			conn.Close()
+			conn = nil
+			w.st.Reconnects++
+			w.out.printf("closed")
 		}
 		if time.Since(w.last) > 250*time.Millisecond {
 			w.reportStats()
