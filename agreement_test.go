@@ -28,6 +28,23 @@ import (
 func init() {
 	childRoles["switchidle"] = childSwitchIdle
 	childRoles["rollbackidle"] = childRollbackIdle
+	childRoles["rollbackmidtxn"] = childRollbackMidTransaction
+}
+
+// childRollbackMidTransaction opens a write transaction on WG_DB (a
+// rollback database) through walguard, inserts a row, prints "ready" and
+// holds the transaction (and SQLite's RESERVED lock) until its stdin closes.
+func childRollbackMidTransaction() {
+	c, err := sqlite3.Open("file:" + os.Getenv("WG_DB") + "?vfs=walguard")
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	defer c.Close()
+	if err := c.Exec("BEGIN IMMEDIATE; INSERT INTO t VALUES('mid', 1)"); err != nil {
+		childFatal("begin: %v", err)
+	}
+	fmt.Println("ready")
+	testproc.WaitForEOF()
 }
 
 // readmeDSN is the database/sql DSN the README gives.
@@ -368,4 +385,35 @@ func TestDSNJournalModeWaitsInsteadOfFailingTheOpen(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("open with the README DSN once the rollback writer closed: %v", err)
 	}
+}
+
+// Invariant 1 against a hostile process: a rollback writer's declaration
+// is moot under a WAL header only while it is not in a transaction. A
+// process that ignores locks rewrites header bytes 18/19 to WAL while a
+// walguard rollback writer holds RESERVED mid-transaction: a walguard
+// connection that would join WAL is refused.
+func TestWALHeaderUnderARollbackWriterMidTransaction(t *testing.T) {
+	path := sqltest.TempDB(t)
+	createTable(t, path, "delete")
+	writer := testproc.Start(t, os.Args[0], "rollbackmidtxn", "WG_DB="+path)
+	writer.Expect("ready")
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{2, 2}, 18); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	g := wgvfs.New(wgvfs.Options{})
+	c := sqltest.OpenWaiting(t, sqltest.DSN(path, sqltest.Register(t, g)))
+	c.BusyTimeout(0)
+	if _, err := sqlrow.Text(c, "SELECT count(*) FROM t"); err == nil {
+		t.Fatal("a WAL join beside a rollback writer mid-transaction was admitted")
+	}
+	if r := g.LastRefusal(path); r == nil || r.Reason != policy.ReasonFamilyMismatch {
+		t.Fatalf("last refusal %v, want a journal family mismatch", r)
+	}
+	writer.Kill()
 }

@@ -196,6 +196,7 @@ type FamilyRequest struct {
 	SharesMemory   bool     // the filesystem can share memory between processes
 	OtherHostsLive []string // hosts of live participants other than this one
 	HeaderSaysWAL  bool     // the database header says WAL right now
+	ReservedHeld   bool     // SQLite's RESERVED lock on the database is held: a rollback writer is mid-transaction
 	Deliberate     bool     // an operator's deliberate change: a settled rollback is tested again
 }
 
@@ -206,9 +207,12 @@ type FamilyRequest struct {
 // Invariant 8: a rollback declaration does not keep WAL out once the header
 // says WAL. SQLite follows the header at the start of every transaction,
 // so no connection can write a rollback journal for that database any
-// more, except by leaving WAL, which Transition gates on its own.
+// more, except by leaving WAL, which Transition gates on its own. A
+// rollback writer already in a transaction (RESERVED held) when the header
+// changed under it (a process whose locks walguard's do not see) still
+// counts.
 func (p Policy) AdmitFamily(req FamilyRequest) Decision {
-	if req.OthersInOther && !(req.Want == FamilyWAL && req.HeaderSaysWAL) {
+	if req.OthersInOther && !(req.Want == FamilyWAL && req.HeaderSaysWAL && !req.ReservedHeld) {
 		return refuse(ReasonFamilyMismatch, "a live participant writes with the %s journal; this connection wants %s", req.Want.Other(), req.Want)
 	}
 	if req.Want != FamilyWAL {

@@ -87,6 +87,9 @@ func TestAdmitFamily(t *testing.T) {
 		{"wal beside a rollback declaration once the header says wal", Default(), with(func(r *FamilyRequest) {
 			r.Want, r.OthersInOther, r.HeaderSaysWAL = FamilyWAL, true, true
 		}), ReasonNone},
+		{"wal beside a rollback writer mid-transaction under a wal header", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.OthersInOther, r.HeaderSaysWAL, r.ReservedHeld = FamilyWAL, true, true, true
+		}), ReasonFamilyMismatch},
 		{"rollback beside a wal declaration whatever the header", Default(), with(func(r *FamilyRequest) {
 			r.Want, r.OthersInOther, r.HeaderSaysWAL = FamilyRollback, true, true
 		}), ReasonFamilyMismatch},

@@ -288,6 +288,13 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf polic
 			return req, err
 		}
 	}
+	if req.OthersInOther && req.HeaderSaysWAL && want == policy.FamilyWAL {
+		// A rollback declaration is moot under a WAL header unless its
+		// connection is mid-transaction: one lock test, at joins only.
+		if req.ReservedHeld, err = m.File.CheckReservedLock(); err != nil {
+			return req, err
+		}
+	}
 	if want == policy.FamilyWAL {
 		// Entries are written under the agreement byte, which is held: a
 		// live participant's entry is complete, so only slots naming
