@@ -4,10 +4,14 @@
 # changes nothing SQLite can observe when every connection agrees.
 #
 # It copies the ncruces module (the version walguard's go.mod requires)
-# from the module cache into a temporary directory, adds to each package
-# it tests one test file whose init registers walguard under the name "os"
-# (over the original os VFS, captured first), points the copy's go.mod at
-# this checkout, and runs go test there. Nothing of ncruces is kept.
+# from the module cache into a temporary directory. ncruces reserves the
+# name "os" (vfs.Register ignores it, vfs.Find always answers its own os
+# VFS), so the copy gets a hook: vfs.Find("os") answers an override when
+# one is set. Each package tested gets one test file whose init sets
+# walguard, over the original os VFS, as that override; every connection
+# that opens a database the default way then goes through walguard. The
+# copy's go.mod points at this checkout, and go test runs there. Nothing of
+# ncruces is kept.
 #
 # Usage: bench/ncruces-suite.sh                 the root package and tests/..., vfs/tests, vfs/tests/mptest
 #        bench/ncruces-suite.sh ./vfs/tests/...  other packages of the ncruces module
@@ -39,6 +43,23 @@ if [ "${WALGUARD_POLICY:-}" = downgrade ]; then
 	policy='func() *policy.Policy { p := policy.Default(); p.DowngradeWhenAlone = true; return &p }()'
 fi
 
+if [ "${BASELINE:-}" != 1 ]; then
+	cat > vfs/zz_walguard_override.go <<'GO'
+package vfs
+
+import "sync/atomic"
+
+var osOverride atomic.Pointer[VFS]
+
+// OverrideOS makes Find("os") answer v: added by walguard's
+// bench/ncruces-suite.sh to a temporary copy, never part of ncruces.
+func OverrideOS(v VFS) { osOverride.Store(&v) }
+GO
+	# Find("" or "os") returns vfsOS{}; let it return the override instead.
+	perl -0pi -e 's/(if name == "" \|\| name == "os" \{\n)(\t\treturn vfsOS\{\})/$1\t\tif o := osOverride.Load(); o != nil {\n\t\t\treturn *o\n\t\t}\n$2/' vfs/registry.go
+	grep -q osOverride.Load vfs/registry.go || { echo "ncruces-suite.sh: could not hook vfs.Find in this ncruces version" >&2; exit 2; }
+fi
+
 for p in "${pkgs[@]}"; do
 	[ "${BASELINE:-}" = 1 ] && break
 	for dir in $(go list -f '{{.Dir}}' "$p"); do
@@ -47,6 +68,11 @@ for p in "${pkgs[@]}"; do
 package ${name}_test
 
 import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/policy"
@@ -58,7 +84,25 @@ var _ = policy.Default
 // walguard in place of the os VFS, for every test of this package.
 func init() {
 	base := vfs.Find("os")
-	vfs.Register("os", wgvfs.New(wgvfs.Options{Base: base, Policy: $policy}))
+	vfs.OverrideOS(wgvfs.New(wgvfs.Options{Base: base, Policy: $policy}))
+}
+
+// TestWalguardInPlace proves the override: a database opened the default
+// way answers walguard's status pragma.
+func TestWalguardInPlace(t *testing.T) {
+	c, err := sqlite3.Open(filepath.Join(t.TempDir(), "probe.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	stmt, _, err := c.Prepare("PRAGMA walguard_status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if !stmt.Step() || !strings.Contains(stmt.ColumnText(0), \`"sidecar"\`) {
+		t.Fatalf("the default VFS is not walguard: %v", stmt.Err())
+	}
 }
 GO
 	done
