@@ -280,20 +280,8 @@ func (m *mainFile) releaseFamily() {
 func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf policy.Family) (policy.FamilyRequest, error) {
 	req := policy.FamilyRequest{Want: want, Agreed: rec.Family, AgreedReason: rec.Reason, SharesMemory: m.db.fs.SharesMemory,
 		HeaderSaysWAL: hf == policy.FamilyWAL}
-	var err error
-	// Rollback declarations do not keep WAL out while the header says WAL
-	// (policy.AdmitFamily), so they need no test then.
-	if !(want == policy.FamilyWAL && req.HeaderSaysWAL) {
-		if req.OthersInOther, err = m.side.OthersUseFamily(want.Other()); err != nil {
-			return req, err
-		}
-	}
-	if req.OthersInOther && req.HeaderSaysWAL && want == policy.FamilyWAL {
-		// A rollback declaration is moot under a WAL header unless its
-		// connection is mid-transaction: one lock test, at joins only.
-		if req.ReservedHeld, err = m.File.CheckReservedLock(); err != nil {
-			return req, err
-		}
+	if err := m.otherFamilyFacts(&req); err != nil {
+		return req, err
 	}
 	if want == policy.FamilyWAL {
 		// Entries are written under the agreement byte, which is held: a
@@ -308,6 +296,24 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf polic
 		}
 	}
 	return req, nil
+}
+
+// otherFamilyFacts sets req.OthersInOther, and req.ReservedHeld for a WAL
+// join under a WAL header. Rollback declarations do not keep WAL out while
+// the header says WAL (policy.AdmitFamily) unless their connection is in a
+// transaction, holding SQLite's RESERVED lock: the header changed under it,
+// by a process whose locks walguard's do not see. So a WAL join under a WAL
+// header tests RESERVED (one lock test, at joins only), and the
+// declarations only when it is held.
+func (m *mainFile) otherFamilyFacts(req *policy.FamilyRequest) error {
+	var err error
+	if req.Want == policy.FamilyWAL && req.HeaderSaysWAL {
+		if req.ReservedHeld, err = m.File.CheckReservedLock(); err != nil || !req.ReservedHeld {
+			return err
+		}
+	}
+	req.OthersInOther, err = m.side.OthersUseFamily(req.Want.Other())
+	return err
 }
 
 // observeHeader handles a header whose family differs from the one this
