@@ -109,6 +109,7 @@ func run(t *testing.T, cmd *exec.Cmd) string {
 // prints its JSON as the Go shim does, and every scenario gets its
 // decision, reason and code.
 func TestProtocolVectors(t *testing.T) {
+	t.Parallel()
 	needLib(t)
 	bin := filepath.Join(buildDir, "wg_unit")
 	if err := compile(bin, []string{"-O2", "test/wg_unit.c", "src/wg_format.c", "src/wg_policy.c"}); err != nil {
@@ -126,6 +127,7 @@ func TestProtocolVectors(t *testing.T) {
 // that loads the instrumented extension into SQLite and runs open/close
 // loops (no descriptor left behind), four writer threads and a refusal.
 func TestSanitizers(t *testing.T) {
+	t.Parallel()
 	needLib(t)
 	dir := filepath.Join(buildDir, "asan")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
