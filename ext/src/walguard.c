@@ -95,12 +95,13 @@ enum { KIND_PASS = 0, KIND_MAIN = 1, KIND_JOURNAL = 2 };
 /* The extension decides with the Go policy's defaults (policy.Default()). */
 static const wg_policy POLICY;
 
-/* SQLite's BusyHandler (sqliteInt.h), passed by SQLITE_FCNTL_BUSYHANDLER:
-** the layout every SQLite since 3.7.15 uses. */
+/* What SQLITE_FCNTL_BUSYHANDLER passes (pager.c, sqlite3PagerSetBusyHandler):
+** two pointers, the pager's busy callback and its argument. Calling it runs
+** the connection's busy handler once: it sleeps as busy_timeout says and
+** answers 0 when the time is up. */
 typedef struct wg_busy {
-  int (*xBusyHandler)(void *, int);
+  int (*xBusyHandler)(void *);
   void *pBusyArg;
-  int nBusy;
 } wg_busy;
 
 typedef struct wg_file wg_file;
@@ -732,7 +733,7 @@ static int journal_mode_fn(wg_file *m, const char *op, wg_record *r, void *arg) 
 static int journal_mode(wg_file *m, int mode) {
   char op[48];
   snprintf(op, sizeof op, "journal_mode=%s", wg_mode_name(mode));
-  for (int attempt = 0;; attempt++) {
+  for (;;) {
     int g = WG_PASS;
     if (!m->admitted) g = admit(m, op);
     if (g == WG_PASS) {
@@ -744,9 +745,9 @@ static int journal_mode(wg_file *m, int mode) {
       m->approved = wg_mode_family(mode);
       return WG_PASS;
     }
-    if (g != WG_RETRY || !m->busy || !m->busy->xBusyHandler || m->busy->nBusy < 0) return g;
+    if (g != WG_RETRY || !m->busy || !m->busy->xBusyHandler) return g;
     COUNT(pragma_waits);
-    if (!m->busy->xBusyHandler(m->busy->pBusyArg, attempt)) return g;
+    if (!m->busy->xBusyHandler(m->busy->pBusyArg)) return g;
   }
 }
 
