@@ -36,6 +36,7 @@ var sources = []string{"src/walguard.c", "src/wg_format.c", "src/wg_policy.c", "
 var cflags = []string{"-std=c11", "-Wall", "-Wextra", "-Werror"}
 
 func TestMain(m *testing.M) {
+	testproc.Dispatch(roles)
 	os.Exit(testproc.RunInPrivateTemp(func() int {
 		dir, err := os.MkdirTemp("", "libwalguard-")
 		if err != nil {
@@ -398,9 +399,16 @@ type client struct {
 // starting with "ready"; cleanup ends it.
 func startClient(t *testing.T, dir, stdinText string, name string, args ...string) *client {
 	t.Helper()
+	return startClientEnv(t, dir, nil, stdinText, name, args...)
+}
+
+// startClientEnv is startClient with an environment (nil: this process's).
+func startClientEnv(t *testing.T, dir string, env []string, stdinText string, name string, args ...string) *client {
+	t.Helper()
 	need(t, name)
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
+	cmd.Env = env
 	c := &client{cmd: cmd, lines: make(chan string, 64)}
 	cmd.Stderr = &c.stderr
 	var err error

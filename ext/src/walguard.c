@@ -1294,6 +1294,11 @@ static int register_vfs(int make_default) {
       pthread_mutex_unlock(&reg_mu);
       return SQLITE_ERROR;
     }
+#ifdef WG_TEST_FAULTS
+    /* Tests only (ext/test/wg_faults.c): faults under the guard. */
+    extern sqlite3_vfs *wg_fault_vfs(sqlite3_vfs *);
+    base = wg_fault_vfs(base);
+#endif
     G.base = base;
     G.base_protocol = base_protocol(base);
     fill_methods();
