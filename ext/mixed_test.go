@@ -291,7 +291,7 @@ func TestPostMortemFallback(t *testing.T) {
 		setup.Close()
 		cmd := exec.Command(py, "-u", "-c", postMortem, tc.vfs)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "WG_LIB="+strings.TrimSuffix(lib, ".so"), "WG_ID="+tc.vfs, "WG_N=3", "WG_FAULT_WAL_OPENS=1")
+		cmd.Env = append(os.Environ(), "WG_LIB="+strings.TrimSuffix(lib, ".so"), "WG_ID="+tc.vfs, "WG_N=1", "WG_FAULT_WAL_OPENS=1")
 		out := run(t, cmd)
 		fellBack := strings.Contains(out, "fallback delete")
 		if got := sqltest.HeaderFamily(t, db); got != tc.header || fellBack != (tc.vfs == "wgfault") {
