@@ -331,3 +331,15 @@ func TestMixedLockingProtocolsRefused(t *testing.T) {
 		}
 	}
 }
+
+// SetJournalMode never creates the database it is asked to change.
+func TestSetJournalModeCreatesNothing(t *testing.T) {
+	path := sqltest.TempDB(t)
+	g := wgvfs.New(wgvfs.Options{})
+	if err := g.SetJournalMode(t.Context(), path, policy.ModeWAL); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("SetJournalMode on a missing database: %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("SetJournalMode created %s: %v", path, err)
+	}
+}

@@ -56,11 +56,15 @@ func (g *VFS) SetJournalMode(ctx context.Context, path string, mode policy.Journ
 	token, release := g.operatorToken()
 	defer release()
 	q := url.Values{"vfs": {g.registeredName()}, operatorParam: {token}}
-	c, err := sqlite3.OpenContext(ctx, (&url.URL{Scheme: "file", OmitHost: true, Path: full, RawQuery: q.Encode()}).String())
+	// OPEN_READWRITE without OPEN_CREATE: a mode is set on a database
+	// that exists, never on one this call would create.
+	c, err := sqlite3.OpenFlags((&url.URL{Scheme: "file", OmitHost: true, Path: full, RawQuery: q.Encode()}).String(),
+		sqlite3.OPEN_READWRITE|sqlite3.OPEN_URI)
 	if err != nil {
 		return fail(err)
 	}
 	defer c.Close()
+	c.SetInterrupt(ctx)
 	wait := DefaultOperatorWait
 	if d, ok := ctx.Deadline(); ok {
 		wait = time.Until(d)
