@@ -303,8 +303,34 @@ func generated(t *testing.T) map[string][]byte {
 		rows = append(rows, []string{f.name, strconv.Itoa(DataSize), f.record, strings.Join(list, ",")})
 	}
 	out["files.tsv"] = vectors.Format(filesComment, []string{"file", "size", "record", "slots"}, rows)
+	rows = nil
+	for _, db := range nameVectors() {
+		rows = append(rows, []string{db, SidecarPath(db)})
+	}
+	out["names.tsv"] = vectors.Format(namesComment, []string{"database", "sidecar"}, rows)
 	return out
 }
+
+// nameVectors are database paths whose sidecar names the vectors give:
+// the plain rule, and the shortened name past 255 bytes.
+func nameVectors() []string {
+	return []string{
+		"app.db",
+		"/srv/data/app.db",
+		"/srv/data/app",
+		"relative/dir/app.db",
+		"/srv/data/" + strings.Repeat("n", 246),       // 255 bytes with the suffix: kept
+		"/srv/data/" + strings.Repeat("n", 247),       // 256: shortened
+		"/srv/data/" + strings.Repeat("n", 247) + "x", // shares the prefix, not the hash
+		"/srv/" + strings.Repeat("é", 150),            // 300 bytes, the cut at 200 is a rune boundary
+		"/srv/" + strings.Repeat("a", 199) + strings.Repeat("é", 40), // the cut at 200 falls inside é: 199 kept
+		"/srv/" + strings.Repeat("日", 90),                            // 270 bytes: 200 is inside 日 (3 bytes): 198 kept
+		strings.Repeat("z", 300),                                     // no directory
+	}
+}
+
+const namesComment = `Sidecar names: the sidecar of the database at the path in column database (docs/protocol.md,
+"The sidecar file"). Generated like records.tsv.`
 
 // TestProtocolVectorsGenerated holds the files in testdata/protocol to
 // what this package's encoder and decoder make of the tables above.
@@ -343,6 +369,26 @@ func TestProtocolVectorsGenerated(t *testing.T) {
 			if _, ok := want[sub+"/"+e.Name()]; !ok {
 				t.Errorf("testdata/protocol/%s/%s is in no table", sub, e.Name())
 			}
+		}
+	}
+}
+
+// TestProtocolVectorsNames checks names.tsv against SidecarPath.
+func TestProtocolVectorsNames(t *testing.T) {
+	_, rows, err := vectors.Read(filepath.Join(protocolDir, "names.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("names.tsv has no rows")
+	}
+	for _, row := range rows {
+		db, want := row.Get("database"), row.Get("sidecar")
+		if got := SidecarPath(db); got != want {
+			t.Errorf("line %d: SidecarPath(%q) = %q, table says %q", row.Line, db, got, want)
+		}
+		if base := filepath.Base(want); len(base) > MaxNameBytes {
+			t.Errorf("line %d: sidecar name of %d bytes", row.Line, len(base))
 		}
 	}
 }

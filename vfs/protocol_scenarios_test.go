@@ -66,6 +66,7 @@ type scenario struct {
 	pragma        string
 	liveFamilies  []policy.Family
 	header        policy.Family
+	reservedHeld  bool
 	record        sidecar.Record
 	recordState   string
 	sharesMemory  bool
@@ -145,6 +146,7 @@ func parseScenario(t *testing.T, row vectors.Row) scenario {
 		s.record.Switch = sidecar.SwitchIntent{Pending: true, From: from, Slot: 1}
 	}
 	s.sharesMemory = boolean("shares_memory")
+	s.reservedHeld = boolean("reserved_held")
 	s.operator = boolean("operator")
 	s.lasting = boolean("lasting")
 	if v := row.Get("error_class"); v != "" {
@@ -226,11 +228,19 @@ func (s scenario) decision(t *testing.T, d policy.Decision) outcome {
 	return s.refused(t, d.Reason)
 }
 
-// familyRequest gathers a family join's facts as familyFacts does.
+// familyRequest gathers a family join's facts as familyFacts does:
+// SQLite's RESERVED lock is tested only for a WAL join under a WAL header,
+// and the other family's declarations then only while it is held.
 func (s scenario) familyRequest(want policy.Family) policy.FamilyRequest {
-	return policy.FamilyRequest{Want: want, OthersInOther: slices.Contains(s.liveFamilies, want.Other()),
-		Agreed: s.record.Family, AgreedReason: s.record.Reason, SharesMemory: s.sharesMemory,
-		OtherHostsLive: s.otherHosts, HeaderSaysWAL: s.header == policy.FamilyWAL}
+	req := policy.FamilyRequest{Want: want, Agreed: s.record.Family, AgreedReason: s.record.Reason,
+		SharesMemory: s.sharesMemory, OtherHostsLive: s.otherHosts, HeaderSaysWAL: s.header == policy.FamilyWAL}
+	if want == policy.FamilyWAL && req.HeaderSaysWAL {
+		if req.ReservedHeld = s.reservedHeld; !req.ReservedHeld {
+			return req
+		}
+	}
+	req.OthersInOther = slices.Contains(s.liveFamilies, want.Other())
+	return req
 }
 
 func (s scenario) decide(t *testing.T) outcome {
@@ -332,4 +342,35 @@ func (s scenario) decide(t *testing.T) outcome {
 	}
 	t.Fatalf("line %d: unknown gate %q", s.line, s.gate)
 	return outcome{}
+}
+
+// TestProtocolJournalModes holds the pragma's parsing to
+// testdata/protocol/journal_modes.tsv: the mode SQLite takes a value for,
+// and whether walguard decides it at the pragma.
+func TestProtocolJournalModes(t *testing.T) {
+	_, rows, err := vectors.Read(filepath.Join("..", "testdata", "protocol", "journal_modes.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("journal_modes.tsv has no rows")
+	}
+	for _, row := range rows {
+		value := row.Get("value")
+		mode, ok := policy.ParseJournalMode(value)
+		got := ""
+		if ok {
+			got = mode.String()
+		}
+		if got != row.Get("mode") {
+			t.Errorf("line %d: %q parses as %q, table says %q", row.Line, value, got, row.Get("mode"))
+		}
+		wantGated, err := row.Bool("gated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, gated := gatedJournalMode(value); gated != wantGated {
+			t.Errorf("line %d: %q gated %v, table says %v", row.Line, value, gated, wantGated)
+		}
+	}
 }

@@ -153,6 +153,7 @@ typedef struct wg_family_request {
   int shares_memory;
   const char *other_host_live; /* NULL if none */
   int header_says_wal;
+  int reserved_held; /* SQLite's RESERVED lock is held: tested for a WAL join under a WAL header only */
   int deliberate;
 } wg_family_request;
 

@@ -156,10 +156,11 @@ static int family_other(int f) {
 static int permanent_rollback(int r) { return r == WG_R_INCOMPATIBLE || r == WG_R_NETWORK_FS; }
 
 /* wg_admit_family: never two families at once (a rollback declaration is
-** moot once the header says WAL), WAL never where memory is not shared. */
+** moot once the header says WAL, unless its writer is mid-transaction:
+** RESERVED held), WAL never where memory is not shared. */
 void wg_admit_family(const wg_policy *pol, const wg_family_request *req, wg_decision *d) {
   allow(d);
-  if (req->others_in_other && !(req->want == WG_FAMILY_WAL && req->header_says_wal)) {
+  if (req->others_in_other && !(req->want == WG_FAMILY_WAL && req->header_says_wal && !req->reserved_held)) {
     d->allow = 0;
     d->reason = WG_R_FAMILY_MISMATCH;
     snprintf(d->why, sizeof d->why, "a live participant writes with the %s journal; this connection wants %s",

@@ -2,9 +2,12 @@ package hostid
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/walguard/walguard/internal/vectors"
 )
 
 func TestCompose(t *testing.T) {
@@ -63,5 +66,22 @@ func TestIdentity(t *testing.T) {
 	suffix := "/" + strings.ToLower(strings.TrimSpace(string(raw)))[:8]
 	if !strings.HasSuffix(got, suffix) {
 		t.Errorf("Identity() = %q, want it to end with %q from /etc/machine-id", got, suffix)
+	}
+}
+
+// TestProtocolHostIDs holds compose to testdata/protocol/hostids.tsv, which
+// every implementation on one host must reproduce.
+func TestProtocolHostIDs(t *testing.T) {
+	_, rows, err := vectors.Read(filepath.Join("..", "..", "testdata", "protocol", "hostids.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("hostids.tsv has no rows")
+	}
+	for _, row := range rows {
+		if got := compose(row.Get("hostname"), row.Get("machine_id")); got != row.Get("identity") {
+			t.Errorf("line %d (%s): compose = %q, table says %q", row.Line, row.Get("case"), got, row.Get("identity"))
+		}
 	}
 }
