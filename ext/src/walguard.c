@@ -521,6 +521,14 @@ static int family_facts(wg_file *m, int want, const wg_record *r, int hf, wg_fam
   req->agreed_reason = r->reason;
   req->shares_memory = m->db->shares_memory;
   req->header_says_wal = hf == WG_FAMILY_WAL;
+  if (want == WG_FAMILY_WAL && req->header_says_wal) {
+    /* Rollback declarations are moot under a WAL header unless a rollback
+    ** writer is mid-transaction (RESERVED held) under a header that changed
+    ** beneath it: docs/protocol.md, "The family join". */
+    int reserved = 0;
+    if (m->real->pMethods->xCheckReservedLock(m->real, &reserved) != SQLITE_OK) reserved = 1;
+    req->reserved_held = reserved != 0;
+  }
   int other = want == WG_FAMILY_WAL ? WG_FAMILY_ROLLBACK : WG_FAMILY_WAL;
   int held = wg_side_others_hold(&m->side, WG_FAMILY_BYTE(other));
   if (held < 0) return held;
