@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/walguard/walguard/policy"
@@ -127,7 +126,7 @@ func recordRepair(cause error, pol policy.Policy) repairOutcome {
 func (m *mainFile) writeRecord(rec *sidecar.Record) error {
 	rec.Version = 0 // the lowest version that holds it
 	rec.Generation++
-	rec.SetterPID = uint32(os.Getpid())
+	rec.SetterPID = processID
 	rec.SetAt = time.Now()
 	rec.Host = m.g.opts.HostID
 	rec.Program = m.g.opts.Program
@@ -219,7 +218,7 @@ func (m *mainFile) joinWALEarly(rec *sidecar.Record, hf policy.Family) {
 
 func (m *mainFile) writeSlot() error {
 	return m.slotWritten(m.side.WriteSlot(sidecar.Slot{
-		PID: uint32(os.Getpid()), Protocol: m.proto, Family: m.family, Mode: m.pendingMode,
+		PID: processID, Protocol: m.proto, Family: m.family, Mode: m.pendingMode,
 		Since: time.Now(), Host: m.g.opts.HostID, Program: m.g.opts.Program,
 	}))
 }

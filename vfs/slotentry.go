@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"log/slog"
+	"os"
 	"syscall"
 
 	"github.com/walguard/walguard/policy"
@@ -46,3 +47,8 @@ func (m *mainFile) firstRecordCanWait(was policy.Family, rec *sidecar.Record, er
 		slog.Any("err", err))
 	return true
 }
+
+// processID is this process's id, as slot entries and records name it.
+// Read once: os.Getpid is a system call each time, and a Go process never
+// changes its pid (it cannot fork without exec).
+var processID = uint32(os.Getpid())

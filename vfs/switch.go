@@ -3,7 +3,6 @@ package vfs
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/walguard/walguard/policy"
@@ -211,7 +210,7 @@ func (m *mainFile) endSwitch() {
 	m.approved = policy.FamilyUnknown
 	err := m.withAgreement("end switch", func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
-		if rec.Switch.Pending && rec.SetterPID == uint32(os.Getpid()) && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
+		if rec.Switch.Pending && rec.SetterPID == processID && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
 			if hf != rec.Family {
 				rec.Mode, rec.Reason, rec.Detail = defaultMode(hf), policy.ReasonRecovered, fmt.Sprintf("switch to %s rolled back", rec.Family)
 			}
@@ -327,7 +326,7 @@ func (m *mainFile) resolveInterrupted(hf policy.Family) error {
 // intent still holds its participant slot. The agreement byte is held.
 func (m *mainFile) switcherLive(rec *sidecar.Record) (bool, error) {
 	if rec.Switch.Slot == m.side.Slot() {
-		return rec.SetterPID == uint32(os.Getpid()) && m.switching, nil
+		return rec.SetterPID == processID && m.switching, nil
 	}
 	live, err := m.side.ParticipantsWhere(func(s sidecar.Slot) bool {
 		return s.PID == rec.SetterPID && s.Host == rec.Host
