@@ -8,6 +8,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -96,5 +97,39 @@ func TestSidecarTakesTheDatabasePermissions(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o660 {
 		t.Fatalf("sidecar mode %v, want the database's 0660", fi.Mode().Perm())
+	}
+}
+
+// ReadRecordAndSlots reads the record and the slot table at once; the
+// participant lists under the same agreement use that copy, and the next
+// agreement reads afresh.
+func TestReadRecordAndSlotsKeepsTheTableForTheAgreement(t *testing.T) {
+	db := testDB(t)
+	me := openTestSidecar(t, db)
+	if err := me.LockAgreement(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := me.WriteRecord(Record{Family: policy.FamilyWAL, Mode: policy.ModeWAL, Protocol: policy.ProtocolOFD}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := me.ReadRecordAndSlots()
+	if err != nil || rec.Family != policy.FamilyWAL {
+		t.Fatalf("ReadRecordAndSlots: %+v, %v", rec, err)
+	}
+	other := openTestSidecar(t, db)
+	if _, err := other.AcquireSlot(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.WriteSlot(Slot{PID: 7, Protocol: policy.ProtocolOFD, Host: "host-b"}); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := me.ParticipantsOffHost("host-a"); err != nil || len(live) != 0 {
+		t.Fatalf("under the agreement that read the table: %v, %v; want the copy read before the entry was written", live, err)
+	}
+	if err := me.UnlockAgreement(); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := me.ParticipantsOffHost("host-a"); err != nil || len(live) != 1 || live[0].Slot.Host != "host-b" {
+		t.Fatalf("after the agreement: %v, %v; want the entry of host-b", live, err)
 	}
 }

@@ -38,6 +38,8 @@ type Sidecar struct {
 	slot     int             // owned slot index, or -1
 	protocol policy.Protocol // protocol byte held shared, or 0
 	family   policy.Family   // family byte held shared, or 0
+	data     *[DataSize]byte // the data area as ReadRecordAndSlots read it, until UnlockAgreement
+	dataLen  int
 	hook     func(op, path string) error
 }
 
@@ -134,6 +136,7 @@ func (s *Sidecar) Close() error {
 	if s.slot >= 0 {
 		setOwnedHere(s.path, s.slot, false)
 	}
+	s.dropData()
 	err := s.closeMirror() // first: a mirror byte is never held without its sidecar byte
 	err = errors.Join(err, s.f.Close())
 	s.f = nil
@@ -178,7 +181,10 @@ func (s *Sidecar) LockAgreement(wait time.Duration) error {
 }
 
 // UnlockAgreement releases the agreement byte.
-func (s *Sidecar) UnlockAgreement() error { return s.unlock(AgreementByte) }
+func (s *Sidecar) UnlockAgreement() error {
+	s.dropData()
+	return s.unlock(AgreementByte)
+}
 
 // ReadRecord reads and verifies the record. A sidecar with no record yet
 // gives ErrNoRecord.
@@ -192,6 +198,39 @@ func (s *Sidecar) ReadRecord() (Record, error) {
 		return Record{}, err
 	}
 	return DecodeRecord(buf[:n])
+}
+
+// dataAreas holds buffers for reading a sidecar's whole data area (16.5
+// KiB): reused, they cost no allocation.
+var dataAreas = sync.Pool{New: func() any { return new([DataSize]byte) }}
+
+// ReadRecordAndSlots is ReadRecord that reads the slot table in the same
+// call, for a join that will list participants under the same agreement
+// (a WAL join's ParticipantsOffHost): the lists use that copy instead of
+// reading the table again. The copy is dropped at UnlockAgreement. The
+// caller holds the agreement byte, so live participants' entries do not
+// change meanwhile.
+func (s *Sidecar) ReadRecordAndSlots() (Record, error) {
+	if err := s.fault("read"); err != nil {
+		return Record{}, err
+	}
+	s.dropData()
+	buf := dataAreas.Get().(*[DataSize]byte)
+	n, err := s.f.ReadAt(buf[:], 0)
+	if err != nil && err != io.EOF {
+		dataAreas.Put(buf)
+		return Record{}, err
+	}
+	s.data, s.dataLen = buf, n
+	return DecodeRecord(buf[:min(n, RecordSize)])
+}
+
+// dropData gives back the copy ReadRecordAndSlots kept.
+func (s *Sidecar) dropData() {
+	if s.data != nil {
+		dataAreas.Put(s.data)
+		s.data, s.dataLen = nil, 0
+	}
 }
 
 // WriteRecord writes the record and syncs it to stable storage.
@@ -342,13 +381,18 @@ func (s *Sidecar) ParticipantsOffHost(host string) ([]Participant, error) {
 // first: an entry that fails it, or that cannot be a slot entry (no magic:
 // never written), is not decoded.
 func (s *Sidecar) participantsWhere(raw func(entry []byte) bool, keep func(Slot) bool) ([]Participant, error) {
-	buf := slotTables.Get().(*[SlotSize * MaxSlots]byte)
-	defer slotTables.Put(buf)
-	n, err := s.f.ReadAt(buf[:], SlotTableOffset)
-	if err != nil && err != io.EOF {
-		return nil, err
+	var table []byte
+	if s.data != nil {
+		table = s.data[SlotTableOffset:max(s.dataLen, SlotTableOffset)]
+	} else {
+		buf := slotTables.Get().(*[SlotSize * MaxSlots]byte)
+		defer slotTables.Put(buf)
+		n, err := s.f.ReadAt(buf[:], SlotTableOffset)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		table = buf[:n]
 	}
-	table := buf[:n]
 	var live []Participant
 	for i := range MaxSlots {
 		lo := i * SlotSize

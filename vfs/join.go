@@ -41,7 +41,15 @@ func (m *mainFile) withAgreement(op string, fn func(rec *sidecar.Record) error) 
 		return m.sidecarFault(op, err)
 	}
 	defer m.side.UnlockAgreement()
-	rec, err := m.side.ReadRecord()
+	var rec sidecar.Record
+	var err error
+	if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL {
+		// A WAL join will list participants: one read for the record
+		// and the slot table.
+		rec, err = m.side.ReadRecordAndSlots()
+	} else {
+		rec, err = m.side.ReadRecord()
+	}
 	if err != nil {
 		rec, err = m.repairRecord(op, err)
 		if err != nil {
