@@ -103,7 +103,7 @@ awk '
 		if (unit == "ns/op") {
 			if (name ~ /^(InsertTxn|BulkInsert|CheckpointHeavy|ReadMix)/) return "<= 1.02"
 			if (name ~ /^PointRead/) return "<= 1.03"
-			if (name ~ /^OpenClose/) return "<= 1.25"
+			if (name ~ /^OpenClose/) return "<= 1.05"
 		}
 		if (unit == "txn/s" && name ~ /^MultiProcess/) return ">= 0.97"
 		if (name == "ReadConns/conns=100" || name == "Procs/op=read/procs=8") {
