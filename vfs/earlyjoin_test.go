@@ -57,3 +57,30 @@ func TestEarlyWALGivenBackWhenWALOpenFails(t *testing.T) {
 		t.Fatalf("families %v, participants %d: want the connection live with no family declared", snap.Families, len(snap.Participants))
 	}
 }
+
+// Two connections of one process declare WAL early, each on its own
+// descriptors: one closing leaves the other's participation whole.
+func TestEarlyWALOneOfTwoCloses(t *testing.T) {
+	path := walDatabase(t)
+	name, g := registerTestVFS(t, wgvfs.Options{})
+	c1 := openConn(t, dsn(path, name))
+	c2 := openConn(t, dsn(path, name))
+	defer c2.Close()
+	mustQuery(t, c1, "SELECT x FROM t")
+	if err := c1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := sidecar.ReadSnapshot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(snap.Families, []policy.Family{policy.FamilyWAL}) || len(snap.Protocols) != 1 ||
+		len(snap.Participants) != 1 || snap.Participants[0].Slot.Family != policy.FamilyWAL {
+		t.Fatalf("after one of two closed: protocols %v, families %v, participants %+v; want the other whole",
+			snap.Protocols, snap.Families, snap.Participants)
+	}
+	mustExec(t, c2, "INSERT INTO t VALUES(3)")
+	if got := g.Stats().Joins; got != 2 {
+		t.Fatalf("%d joins for two connections, want 2", got)
+	}
+}
