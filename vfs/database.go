@@ -88,12 +88,18 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		return nil, flags, err
 	}
 	// A new sidecar takes the database file's permissions (Perm zero).
-	m.side, err = sidecar.OpenSidecar(path, sidecar.OpenOptions{Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)})
+	// A transient fault opening the sidecar is retried within the budget,
+	// then refused as transient (BUSY): only a lasting failure (EACCES, a
+	// symlink, a FIFO, ...) makes the sidecar unavailable.
+	side := sidecar.OpenOptions{Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)}
+	m.side, err = retried(g, func() (*sidecar.Sidecar, error) { return sidecar.OpenSidecar(path, side) })
 	if err != nil {
 		file.Close()
-		reason := policy.ReasonSidecarUnavailable
+		if errclass.Classify(err) == policy.ClassTransient {
+			return nil, flags, g.transientFault(m.db, "open", err)
+		}
 		return nil, flags, g.refuse(m.db, &RefusalError{
-			DB: path, Op: "open", Reason: reason, Err: err,
+			DB: path, Op: "open", Reason: policy.ReasonSidecarUnavailable, Err: err,
 			Why: "the sidecar lock record cannot be opened, so this connection cannot join",
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/walguard/walguard/lockcheck"
 	"os"
 	"strings"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/walguard/walguard/errclass"
 	"github.com/walguard/walguard/faultvfs"
+	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
 	wgvfs "github.com/walguard/walguard/vfs"
 )
@@ -209,5 +209,45 @@ func TestSidecarFaultIsATransientRefusal(t *testing.T) {
 	after, _ := g.Status(path)
 	if after.Sidecar.Record.Generation != before.Sidecar.Record.Generation || after.Sidecar.Record.Family != policy.FamilyWAL {
 		t.Fatalf("record %+v (was %+v): a transient fault decided something", after.Sidecar.Record, before.Sidecar.Record)
+	}
+}
+
+// A transient fault opening the sidecar is a fault like any other before
+// the first write: retried within the budget, then a transient refusal
+// (BUSY, retryable), never "sidecar unavailable", which says retrying
+// cannot help. A lasting failure (EACCES) is still unavailable.
+func TestSidecarOpenFaultIsTransient(t *testing.T) {
+	fv, guarded, g, path := settledWAL(t, 11)
+
+	// Within the retry budget: nobody notices.
+	id := fv.Add(faultvfs.Rule{Name: "sidecar-open-twice", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindSidecar, Count: 2})
+	c := openConn(t, dsn(path, guarded))
+	if got := mustQuery(t, c, "SELECT x FROM t"); got != "1" {
+		t.Fatalf("read after two sidecar open faults: %s", got)
+	}
+	c.Close()
+	fv.Remove(id)
+
+	// Past the budget: a retryable refusal naming the fault.
+	id = fv.Add(faultvfs.Rule{Name: "sidecar-open-always", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindSidecar})
+	_, err := sqlite3.Open(dsn(path, guarded))
+	if err == nil || errclass.Classify(err) != policy.ClassTransient {
+		t.Fatalf("open with the sidecar's open failing EIO: %v (%v), want a transient error", err, errclass.Classify(err))
+	}
+	r := g.LastRefusal(path)
+	if r == nil || r.Reason != policy.ReasonTransientFault || !errors.Is(r, faultvfs.ErrInjected) || !r.Retryable() {
+		t.Fatalf("refusal %v, want a retryable transient fault wrapping the injected error", r)
+	}
+	fv.Remove(id)
+
+	// A lasting failure is what "sidecar unavailable" is for.
+	fv.Add(faultvfs.Rule{Name: "sidecar-open-eacces", Ops: faultvfs.OpOpen, Kinds: faultvfs.KindSidecar,
+		Err: &os.PathError{Op: "open", Path: path + "-walguard", Err: syscall.EACCES}})
+	_, err = sqlite3.Open(dsn(path, guarded))
+	if err == nil || errclass.Retryable(err) {
+		t.Fatalf("open with the sidecar unreadable (EACCES): %v, want an error retrying cannot fix", err)
+	}
+	if r := g.LastRefusal(path); r == nil || r.Reason != policy.ReasonSidecarUnavailable || r.Retryable() {
+		t.Fatalf("refusal %v, want sidecar unavailable, not retryable", r)
 	}
 }
