@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *g_lib, *g_dir;
 
@@ -113,6 +114,28 @@ static void refusal(void) {
   sqlite3_close(db);
 }
 
+/* A retryable refusal of journal_mode waits as long as busy_timeout says
+** (the connection's busy handler), then fails with SQLITE_BUSY and the
+** reason: here a rollback writer stays open, so WAL is refused. */
+static void refusal_waits(void) {
+  sqlite3 *a = open_db("wait.db");
+  exec(a, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+  sqlite3 *b = open_db("wait.db");
+  sqlite3_busy_timeout(b, 300);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  char *err = NULL;
+  int rc = sqlite3_exec(b, "PRAGMA journal_mode=wal", NULL, NULL, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+  CHECK(rc == SQLITE_BUSY && err && strstr(err, "WAL while rollback writers live"),
+        "journal_mode=wal beside a rollback writer: rc %d, %s", rc, err ? err : "no message");
+  CHECK(ms >= 250, "the refused pragma returned after %.0f ms, before busy_timeout (300 ms)", ms);
+  sqlite3_free(err);
+  sqlite3_close(b);
+  sqlite3_close(a);
+}
+
 int main(int argc, char **argv) {
   CHECK(argc == 3, "usage: wg_driver LIBWALGUARD DIR");
   g_lib = argv[1];
@@ -127,6 +150,7 @@ int main(int argc, char **argv) {
   loops("delete.db", "delete");
   threads();
   refusal();
+  refusal_waits();
   printf("wg_driver: ok\n");
   return 0;
 }
