@@ -8,15 +8,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/walguard/walguard/internal/testproc"
 )
 
-// An interrupt stops a run early: the command, a real process with real
-// workers, prints the report of the run so far with its verdict, exits 3
-// and removes its temporary directory.
+// An interrupt or SIGTERM stops a run early: the command, a real process
+// with real workers, prints the report of the run so far with its
+// verdict, exits 3 and removes its temporary directory.
 func TestStressInterruptReportsAndCleansUp(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { testStressStoppedBy(t, sig) })
+	}
+}
+
+func testStressStoppedBy(t *testing.T, sig os.Signal) {
 	dir := t.TempDir()
 	args := strings.Join([]string{"stress", "-dir", dir, "-duration", "10m", "-workers", "2", "-kill-interval", "0"}, "\n")
 	c := testproc.Start(t, os.Args[0], "cli", "WALGUARD_TEST_CLI_ARGS="+args)
@@ -29,7 +36,7 @@ func TestStressInterruptReportsAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Signal(os.Interrupt); err != nil {
+	if err := p.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := c.Wait()
@@ -38,7 +45,7 @@ func TestStressInterruptReportsAndCleansUp(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != exitStressInterrupted {
 		t.Errorf("exit %v, want code %d; output:\n%s", err, exitStressInterrupted, out)
 	}
-	for _, want := range []string{"interrupted (interrupt) after ", "database: " + db + " (removed)", "integrity", "SAFE: ", "(so far: interrupted)"} {
+	for _, want := range []string{"interrupted (" + sig.String() + ") after ", "database: " + db + " (removed)", "integrity", "SAFE: ", "(so far: interrupted)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
