@@ -1109,13 +1109,25 @@ static int open_main(wg_file *p, sqlite3_filename zName, int flags, int *pOutFla
       return SQLITE_CANTOPEN;
     }
   }
+  /* A transient fault opening the sidecar is retried within the budget,
+  ** then refused as transient (BUSY); only a lasting failure (EACCES, a
+  ** symlink, a FIFO, ...) makes the sidecar unavailable. */
   char why[300];
   int src = wg_side_open(&p->side, zName, perm, why, sizeof why);
+  for (int attempt = 1; src && errno_transient(-src) && attempt < WG_RETRY_ATTEMPTS; attempt++) {
+    COUNT(retries);
+    retry_sleep(attempt);
+    src = wg_side_open(&p->side, zName, perm, why, sizeof why);
+    if (!src) COUNT(recovered);
+  }
   if (src) {
-    refuse_simple(p, "open", WG_R_SIDECAR_UNAVAILABLE, "the sidecar lock record cannot be opened, so this connection cannot join",
+    int transient_fault = errno_transient(-src);
+    refuse_simple(p, "open", transient_fault ? WG_R_TRANSIENT_FAULT : WG_R_SIDECAR_UNAVAILABLE,
+                  transient_fault ? "a transient fault outlasted the retry budget; the agreed mode is unchanged"
+                                  : "the sidecar lock record cannot be opened, so this connection cannot join",
                   why, NULL);
     p->real->pMethods->xClose(p->real);
-    return SQLITE_CANTOPEN;
+    return transient_fault ? SQLITE_BUSY : SQLITE_CANTOPEN;
   }
   p->base.pMethods = methods_for(KIND_MAIN, p->real);
   COUNT(opens);

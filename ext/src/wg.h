@@ -115,6 +115,10 @@ int wg_decode_slot(const uint8_t *b, size_t n, wg_slot *s, char *why, size_t why
 const char *wg_decode_error_text(int err);
 int wg_sidecar_path(const char *db, char *out, size_t outlen);
 void wg_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
+/* wg_compose_identity composes the host identity as Go's hostid.Identity
+** from a hostname and the first bytes of /etc/machine-id (both may hold
+** any bytes, NUL included). */
+void wg_compose_identity(const char *host, size_t hostlen, const char *mid, size_t midlen, char out[WG_HOST_FIELD]);
 void wg_copy_text(char *dst, size_t dstlen, const char *src);
 /* wg_textf formats into out, cutting what does not fit: messages are cut
 ** on purpose, at their end. */

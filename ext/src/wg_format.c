@@ -584,3 +584,41 @@ void wg_textf(char *out, size_t n, const char *fmt, ...) {
   vsnprintf(out, n, fmt, ap);
   va_end(ap);
 }
+
+/* ---- the host identity (internal/hostid) ---- */
+
+static int ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+/* trim returns s[0..*n) without leading and trailing ASCII white space. */
+static const char *trim(const char *s, size_t *n) {
+  while (*n > 0 && ascii_space((unsigned char)s[0])) s++, (*n)--;
+  while (*n > 0 && ascii_space((unsigned char)s[*n - 1])) (*n)--;
+  return s;
+}
+
+void wg_compose_identity(const char *host, size_t hostlen, const char *mid, size_t midlen, char out[WG_HOST_FIELD]) {
+  char suffix[10] = "";
+  mid = trim(mid, &midlen);
+  if (midlen >= 8) {
+    int hex = 1;
+    char id[9];
+    for (int i = 0; i < 8; i++) {
+      char c = mid[i];
+      if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) hex = 0;
+      id[i] = c;
+    }
+    id[8] = 0;
+    if (hex) snprintf(suffix, sizeof suffix, "/%s", id);
+  }
+  host = trim(host, &hostlen);
+  char name[WG_HOST_FIELD];
+  size_t limit = (WG_HOST_FIELD - 1) - strlen(suffix), k = 0;
+  for (; k < hostlen && k < limit; k++) {
+    unsigned char c = (unsigned char)host[k];
+    name[k] = (c <= ' ' || c > '~' || c == '/') ? '_' : (char)c;
+  }
+  name[k] = 0;
+  if (k == 0) snprintf(name, sizeof name, "unknown");
+  wg_textf(out, WG_HOST_FIELD, "%s%s", name, suffix); /* name was cut to leave room for suffix */
+}

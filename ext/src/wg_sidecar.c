@@ -479,49 +479,19 @@ static char g_host[WG_HOST_FIELD];
 static char g_program[WG_PROGRAM_FIELD];
 static pthread_once_t ident_once = PTHREAD_ONCE_INIT;
 
-static int is_hex(const char *s, int n) {
-  for (int i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
-  }
-  return 1;
-}
-
-/* ident_init composes the host identity exactly as Go's hostid.Identity:
-** the hostname, trimmed, bytes outside printable ASCII and "/" as "_",
-** cut to fit, then "/" and the first 8 hex digits of /etc/machine-id. */
+/* ident_init composes the host identity exactly as Go's hostid.Identity
+** (wg_compose_identity) and the program name as Go's Options.Program. */
 static void ident_init(void) {
-  char host[256] = "";
+  char host[256] = "", id[64] = "";
   if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
   host[sizeof host - 1] = 0;
-  char *h = host;
-  while (*h == ' ' || (*h >= '\t' && *h <= '\r')) h++;
-  size_t hl = strlen(h);
-  while (hl > 0 && (h[hl - 1] == ' ' || (h[hl - 1] >= '\t' && h[hl - 1] <= '\r'))) h[--hl] = 0;
-  for (size_t i = 0; i < hl; i++) {
-    unsigned char c = (unsigned char)h[i];
-    if (c <= ' ' || c > '~' || c == '/') h[i] = '_';
-  }
-  char suffix[16] = "";
+  size_t idlen = 0;
   FILE *f = fopen("/etc/machine-id", "re");
   if (f) {
-    char id[64] = "";
-    if (fgets(id, sizeof id, f)) {
-      char *p = id;
-      while (*p == ' ' || (*p >= '\t' && *p <= '\r')) p++;
-      for (char *q = p; *q; q++)
-        if (*q >= 'A' && *q <= 'Z') *q = (char)(*q - 'A' + 'a');
-      if (strlen(p) >= 8 && is_hex(p, 8)) snprintf(suffix, sizeof suffix, "/%.8s", p);
-    }
+    idlen = fread(id, 1, sizeof id - 1, f);
     fclose(f);
   }
-  if (hl == 0) {
-    h = "unknown";
-    hl = 7;
-  }
-  size_t limit = (WG_HOST_FIELD - 1) - strlen(suffix);
-  if (hl > limit) hl = limit;
-  snprintf(g_host, sizeof g_host, "%.*s%s", (int)hl, h, suffix);
+  wg_compose_identity(host, strlen(host), id, idlen, g_host);
 
   /* The program: the base name of argv[0], as Go's Options.Program. */
   char cmd[4096] = "";

@@ -66,8 +66,9 @@ static int hexval(char c) {
   return -1;
 }
 
-/* unescape a cell in place: \\ \t \n \r \xHH */
-static void unescape(char *s) {
+/* unescape a cell in place: \\ \t \n \r \xHH; returns its length
+** (a cell may hold NUL bytes). */
+static size_t unescape(char *s) {
   char *o = s;
   for (char *p = s; *p; p++) {
     if (*p != '\\') {
@@ -90,6 +91,7 @@ static void unescape(char *s) {
     }
   }
   *o = 0;
+  return (size_t)(o - s);
 }
 
 static char **split(char *line, int *n) {
@@ -107,7 +109,6 @@ static char **split(char *line, int *n) {
     if (!tab) break;
     p = tab + 1;
   }
-  for (int i = 0; i < k; i++) unescape(cells[i]);
   *n = k;
   return cells;
 }
@@ -156,11 +157,24 @@ static void free_table(table *t) {
   free(t->names);
 }
 
-static const char *cell(const table *t, char **row, const char *col) {
-  for (int i = 0; i < t->ncols; i++)
-    if (strcmp(t->names[i], col) == 0) return row[i];
+/* cell_len returns the named cell of row, unescaped, in one of a few
+** rotating buffers, and its length; "" for a column the table lacks. */
+static const char *cell_len(const table *t, char **row, const char *col, size_t *len) {
+  static char bufs[16][8192];
+  static int next;
+  for (int i = 0; i < t->ncols; i++) {
+    if (strcmp(t->names[i], col) != 0) continue;
+    char *b = bufs[next++ % 16];
+    snprintf(b, sizeof bufs[0], "%s", row[i]);
+    size_t n = unescape(b);
+    if (len) *len = n;
+    return b;
+  }
+  if (len) *len = 0;
   return "";
 }
+
+static const char *cell(const table *t, char **row, const char *col) { return cell_len(t, row, col, NULL); }
 
 /* ---- names to values ---- */
 
@@ -237,7 +251,8 @@ static void test_records(const char *dir) {
   if (load_table(dir, "records.tsv", &t)) return;
   for (int i = 0; i < t.nrows; i++) {
     char **row = t.rows[i];
-    const char *file = cell(&t, row, "file");
+    char file[256];
+    snprintf(file, sizeof file, "%s", cell(&t, row, "file"));
     char path[4096];
     snprintf(path, sizeof path, "%s/record/%s.bin", dir, file);
     size_t n;
@@ -309,7 +324,8 @@ static void test_slots(const char *dir) {
   if (load_table(dir, "slots.tsv", &t)) return;
   for (int i = 0; i < t.nrows; i++) {
     char **row = t.rows[i];
-    const char *file = cell(&t, row, "file");
+    char file[256];
+    snprintf(file, sizeof file, "%s", cell(&t, row, "file"));
     char path[4096];
     snprintf(path, sizeof path, "%s/slot/%s.bin", dir, file);
     size_t n;
@@ -360,7 +376,8 @@ static void test_files(const char *dir) {
   if (load_table(dir, "files.tsv", &t)) return;
   for (int i = 0; i < t.nrows; i++) {
     char **row = t.rows[i];
-    const char *file = cell(&t, row, "file");
+    char file[256];
+    snprintf(file, sizeof file, "%s", cell(&t, row, "file"));
     char path[4096];
     snprintf(path, sizeof path, "%s/file/%s.bin", dir, file);
     size_t n;
@@ -456,7 +473,10 @@ static void test_scenarios(const char *dir) {
   if (load_table(dir, "scenarios.tsv", &t)) return;
   for (int i = 0; i < t.nrows; i++) {
     char **row = t.rows[i];
-    const char *id = cell(&t, row, "id"), *gate = cell(&t, row, "gate"), *call = cell(&t, row, "call");
+    char id[128], gate[64], call[64];
+    snprintf(id, sizeof id, "%s", cell(&t, row, "id"));
+    snprintf(gate, sizeof gate, "%s", cell(&t, row, "gate"));
+    snprintf(call, sizeof call, "%s", cell(&t, row, "call"));
     wg_policy pol = policy_of(cell(&t, row, "policy"));
     wg_decision d;
     memset(&d, 0, sizeof d);
@@ -531,6 +551,59 @@ static void test_scenarios(const char *dir) {
   free_table(&t);
 }
 
+/* ---- host identities, sidecar names, journal_mode values ---- */
+
+static void test_hostids(const char *dir) {
+  table t;
+  if (load_table(dir, "hostids.tsv", &t)) return;
+  for (int i = 0; i < t.nrows; i++) {
+    char **row = t.rows[i];
+    size_t hl, ml;
+    char host[300], mid[300], got[WG_HOST_FIELD];
+    const char *h = cell_len(&t, row, "hostname", &hl);
+    memcpy(host, h, hl < sizeof host ? hl : sizeof host);
+    const char *m = cell_len(&t, row, "machine_id", &ml);
+    memcpy(mid, m, ml < sizeof mid ? ml : sizeof mid);
+    wg_compose_identity(host, hl, mid, ml, got);
+    char name[128];
+    snprintf(name, sizeof name, "%s", cell(&t, row, "case"));
+    check_eq("host identity", name, got, cell(&t, row, "identity"));
+  }
+  free_table(&t);
+}
+
+static void test_names(const char *dir) {
+  table t;
+  if (load_table(dir, "names.tsv", &t)) return;
+  for (int i = 0; i < t.nrows; i++) {
+    char **row = t.rows[i];
+    char db[4096], got[4200];
+    snprintf(db, sizeof db, "%s", cell(&t, row, "database"));
+    if (wg_sidecar_path(db, got, sizeof got) != 0) got[0] = 0;
+    check_eq("sidecar name", db, got, cell(&t, row, "sidecar"));
+  }
+  free_table(&t);
+}
+
+static void test_journal_modes(const char *dir) {
+  table t;
+  if (load_table(dir, "journal_modes.tsv", &t)) return;
+  for (int i = 0; i < t.nrows; i++) {
+    char **row = t.rows[i];
+    char value[256];
+    snprintf(value, sizeof value, "%s", cell(&t, row, "value"));
+    int mode;
+    int ok = wg_parse_journal_mode(value, &mode);
+    check_eq("journal_mode value", value, ok ? wg_mode_name(mode) : "", cell(&t, row, "mode"));
+    /* C SQLite passes a query as NULL, so the extension decides every
+    ** value that names a mode at the pragma, the empty one (DELETE)
+    ** included (testdata/protocol/README.md, journal_modes.tsv). */
+    const char *want = value[0] ? cell(&t, row, "gated") : "yes";
+    check_eq("journal_mode gated", value, ok ? "yes" : "no", want);
+  }
+  free_table(&t);
+}
+
 /* ---- what the vectors do not cover ---- */
 
 static void test_extras(void) {
@@ -580,6 +653,9 @@ int main(int argc, char **argv) {
   test_slots(argv[1]);
   test_files(argv[1]);
   test_scenarios(argv[1]);
+  test_hostids(argv[1]);
+  test_names(argv[1]);
+  test_journal_modes(argv[1]);
   test_extras();
   for (int i = 0; i < g_ntables; i++) free(g_tables[i]);
   printf("wg_unit: %d checks, %d failures\n", checks, failures);
