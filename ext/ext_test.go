@@ -17,6 +17,7 @@ import (
 	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
+	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/sidecar"
 )
 
@@ -163,6 +164,32 @@ func TestSanitizers(t *testing.T) {
 	}
 }
 
+// SQLite calls the extension from several threads (one connection each in
+// the driver's four writers, and the open/close loops): ThreadSanitizer
+// finds no data race in it.
+func TestThreadSanitizer(t *testing.T) {
+	t.Parallel()
+	needLib(t)
+	dir := filepath.Join(buildDir, "tsan")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	san := []string{"-g", "-O1", "-fsanitize=thread"}
+	lib := filepath.Join(dir, "libwalguard.so")
+	driver := filepath.Join(dir, "wg_driver")
+	if err := compile(lib, append(append([]string{"-fPIC", "-shared"}, san...), sources...), "-lpthread"); err != nil {
+		t.Fatalf("a ThreadSanitizer build (gcc's libtsan; .ci/run installs gcc): %v", err)
+	}
+	if err := compile(driver, append(san, "test/wg_driver.c"), "-lsqlite3", "-lpthread"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(driver, lib, t.TempDir())
+	cmd.Env = append(os.Environ(), "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
+	if out := run(t, cmd); strings.Contains(out, "ThreadSanitizer") {
+		t.Fatalf("wg_driver under ThreadSanitizer:\n%s", out)
+	}
+}
+
 // The sqlite3 CLI loads the extension with .load and opens the database
 // through ?vfs=walguard; its connection is a participant in the sidecar,
 // as walguard check and Go's sidecar.ReadStatus show it: slot, pid,
@@ -187,6 +214,16 @@ func TestSQLiteCLILoad(t *testing.T) {
 	}
 	if st.Record == nil || st.Record.Family.String() != "wal" || st.Record.Reason.String() != "journal_mode pragma" {
 		t.Fatalf("record %+v", st.Record)
+	}
+	// walguard check: the C participant is in a slot like a Go one, so its
+	// POSIX locks are not listed as a participant without walguard, and
+	// the verdict is consistent.
+	r, err := lockcheck.Inspect(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sidecar.Participants) != 1 || len(r.WithoutWalguard) != 0 || !r.Consistent() {
+		t.Fatalf("walguard check: participants %+v, without walguard %+v, hazards %+v", r.Sidecar.Participants, r.WithoutWalguard, r.Hazards)
 	}
 	// A refusal reaches the CLI's user with its reason.
 	cli.send("PRAGMA journal_mode=delete;\nSELECT 'after';\n")
