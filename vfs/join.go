@@ -243,6 +243,9 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 		}
 	}
 	return m.withAgreement(op, func(rec *sidecar.Record) error {
+		if err := m.gateUnseenLeave(op, want, rec); err != nil {
+			return err
+		}
 		// Drop our own declaration first: two connections converging on
 		// the same family must not block each other.
 		if err := m.side.ReleaseFamily(); err != nil {
@@ -271,6 +274,33 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 		}
 		return nil
 	})
+}
+
+// gateUnseenLeave decides, at a rollback join under a WAL header, a leave
+// of WAL that no pragma of this file approved (journal_mode="", which the
+// pragma gate cannot tell from a query, or an attached database changed by
+// an unqualified pragma): SQLite writes the new header through a rollback
+// journal, so the header-write gate would come after the journal's first
+// bytes (invariant 4). A hot journal's playback is not a decision. It costs
+// nothing unless this process last saw the header say WAL. The agreement
+// byte is held.
+func (m *mainFile) gateUnseenLeave(op string, want policy.Family, rec *sidecar.Record) error {
+	if want != policy.FamilyRollback || m.playback || m.approved == policy.FamilyRollback ||
+		policy.Family(m.db.knownFamily.Load()) != policy.FamilyWAL {
+		return nil
+	}
+	hf := m.headerFamily()
+	if hf != policy.FamilyWAL {
+		return nil
+	}
+	refusal, err := m.decideSwitch(op, policy.FamilyRollback, rec, hf)
+	if err != nil {
+		return m.sidecarFault(op, err)
+	}
+	if refusal != nil {
+		return m.g.refuse(m.db, refusal)
+	}
+	return nil
 }
 
 // releaseFamily withdraws this connection's family declaration.
