@@ -198,6 +198,10 @@ type FamilyRequest struct {
 	HeaderSaysWAL  bool     // the database header says WAL right now
 	ReservedHeld   bool     // SQLite's RESERVED lock on the database is held: a rollback writer is mid-transaction
 	Deliberate     bool     // an operator's deliberate change: a settled rollback is tested again
+	// WALUnderAnotherName: a live participant writes WAL to this database
+	// through another name (renamed, or linked and unlinked, while open),
+	// with a -wal and -shm of its own.
+	WALUnderAnotherName bool
 }
 
 // AdmitFamily decides whether a connection may start writing with
@@ -217,6 +221,10 @@ func (p Policy) AdmitFamily(req FamilyRequest) Decision {
 	}
 	if req.Want != FamilyWAL {
 		return allow()
+	}
+	if req.WALUnderAnotherName && !p.AllowHardLinks {
+		return refuse(ReasonFamilyMismatch, "a live participant writes WAL to this database through another name (renamed, or linked and unlinked, while open), "+
+			"with a -wal and -shm of its own; a second WAL on the same file would lose commits; retry when it closes")
 	}
 	if !req.SharesMemory && p.NetworkFS == NetworkFSRollback {
 		return refuse(ReasonWALUnsupported, "the filesystem cannot share memory between processes; WAL needs it")

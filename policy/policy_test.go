@@ -70,6 +70,8 @@ func TestAdmitFamily(t *testing.T) {
 	nfsWAL.NetworkFS = NetworkFSAllowWAL
 	twoHosts := Default()
 	twoHosts.AllowSecondHostWAL = true
+	links := Default()
+	links.AllowHardLinks = true
 	with := func(f func(*FamilyRequest)) FamilyRequest { r := local; f(&r); return r }
 	tests := []struct {
 		name string
@@ -93,6 +95,15 @@ func TestAdmitFamily(t *testing.T) {
 		{"rollback beside a wal declaration whatever the header", Default(), with(func(r *FamilyRequest) {
 			r.Want, r.OthersInOther, r.HeaderSaysWAL = FamilyRollback, true, true
 		}), ReasonFamilyMismatch},
+		{"wal beside a wal writer through another name", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.WALUnderAnotherName = FamilyWAL, true
+		}), ReasonFamilyMismatch},
+		{"wal beside a wal writer through another name, several names allowed", links, with(func(r *FamilyRequest) {
+			r.Want, r.WALUnderAnotherName = FamilyWAL, true
+		}), ReasonNone},
+		{"rollback beside a wal writer through another name", Default(), with(func(r *FamilyRequest) {
+			r.Want, r.WALUnderAnotherName = FamilyRollback, true
+		}), ReasonNone},
 		{"wal after settled incompatibility", Default(), with(func(r *FamilyRequest) {
 			r.Want, r.Agreed, r.AgreedReason = FamilyWAL, FamilyRollback, ReasonIncompatible
 		}), ReasonWALUnsupported},

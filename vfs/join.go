@@ -331,6 +331,11 @@ func (m *mainFile) familyFacts(want policy.Family, rec *sidecar.Record, hf polic
 		for _, p := range live {
 			req.OtherHostsLive = append(req.OtherHostsLive, p.Slot.Host)
 		}
+		if m.shm != nil && !m.g.pol.AllowHardLinks {
+			if req.WALUnderAnotherName, err = m.side.WALUnderAnotherName(m.name); err != nil {
+				return req, err
+			}
+		}
 	}
 	return req, nil
 }
