@@ -71,6 +71,10 @@ Flags:
                      this walguard (mixed locking protocols), built from the
                      source it was compiled from, or by version for a
                      released one; needs the go tool
+  -python-workers N  of the workers, N are Debian's python3 with libwalguard
+                     (ext/, built from this walguard's source with a C
+                     compiler), -wal opens failing at -fault-rate; with
+                     -guard=off they open through the plain VFS
   -kill-interval D   mean time between SIGKILLs of a random worker
                      (default 3s; 0 disables)
   -keep              keep the database directory (kept anyway when unsafe)
@@ -101,6 +105,7 @@ type stressOptions struct {
 	reconnect    float64
 	shmWorkers   int
 	flockWorkers int
+	pyWorkers    int
 	killInterval time.Duration
 	keep         bool
 	json         bool
@@ -159,6 +164,7 @@ func parseStress(args []string, stdout, stderr io.Writer) (stressOptions, int, b
 	fs.Float64Var(&o.fallbackRate, "fallback-rate", 0.25, "")
 	fs.Float64Var(&o.deleteRate, "delete-rate", 0.01, "")
 	fs.IntVar(&o.flockWorkers, "flock-workers", 0, "")
+	fs.IntVar(&o.pyWorkers, "python-workers", 0, "")
 	fs.Float64Var(&o.reconnect, "reconnect-rate", 0.25, "")
 	fs.IntVar(&o.shmWorkers, "shm-fault-workers", 0, "")
 	fs.DurationVar(&o.killInterval, "kill-interval", 3*time.Second, "")
@@ -202,6 +208,8 @@ func parseStress(args []string, stdout, stderr io.Writer) (stressOptions, int, b
 		return bad("-reconnect-rate must be in [0, 1]")
 	case o.shmWorkers < 0 || o.flockWorkers+o.shmWorkers > o.workers:
 		return bad("-shm-fault-workers must be between 0 and -workers minus -flock-workers (%d)", o.workers-o.flockWorkers)
+	case o.pyWorkers < 0 || o.flockWorkers+o.shmWorkers+o.pyWorkers > o.workers:
+		return bad("-python-workers must be between 0 and -workers minus -flock-workers and -shm-fault-workers (%d)", o.workers-o.flockWorkers-o.shmWorkers)
 	case o.killInterval < 0:
 		return bad("-kill-interval must not be negative")
 	}
@@ -218,8 +226,12 @@ type stressRun struct {
 	exe      string
 	args     []string
 	flockBin string
-	strace   string // the strace binary, with -shm-fault-workers
-	rng      *rand.Rand
+	pyLib    string // libwalguard for -python-workers, without .so
+	// pyCommits are the commits of Python workers by index, from their
+	// stats lines. +checklocks:mu
+	pyCommits map[int64]int64
+	strace    string // the strace binary, with -shm-fault-workers
+	rng       *rand.Rand
 
 	mu       sync.Mutex
 	acked    map[int64]struct{}    // +checklocks:mu
@@ -255,7 +267,7 @@ func stress(o stressOptions, interrupt <-chan os.Signal, stdout, stderr io.Write
 	}
 	r := &stressRun{opts: o, db: filepath.Join(dir, "stress.db"),
 		rng:   rand.New(rand.NewPCG(uint64(o.seed), 0x5eed)),
-		acked: map[int64]struct{}{}, stats: map[int64]workerStats{}, families: map[string]int{}}
+		acked: map[int64]struct{}{}, stats: map[int64]workerStats{}, families: map[string]int{}, pyCommits: map[int64]int64{}}
 	report, err := r.run(interrupt, stdout, stderr)
 	if err != nil && !o.keep {
 		if rmErr := os.RemoveAll(made); rmErr != nil {
@@ -282,6 +294,11 @@ func (r *stressRun) run(interrupt <-chan os.Signal, stdout, stderr io.Writer) (*
 	}
 	if r.opts.flockWorkers > 0 {
 		if r.flockBin, err = buildFlock(filepath.Dir(r.db)); err != nil {
+			return nil, err
+		}
+	}
+	if r.opts.pyWorkers > 0 {
+		if r.pyLib, err = buildLibwalguard(filepath.Dir(r.db)); err != nil {
 			return nil, err
 		}
 	}
@@ -410,6 +427,9 @@ func (r *stressRun) start(slot int) (*stressChild, error) {
 	if slot >= r.opts.flockWorkers && slot < r.opts.flockWorkers+r.opts.shmWorkers {
 		cmd = shmFaultCommand(r.strace, fmt.Sprintf("%s-strace-%d", r.db, index), r.db+"-shm", exe, args)
 	}
+	if py := r.opts.flockWorkers + r.opts.shmWorkers; slot >= py && slot < py+r.opts.pyWorkers {
+		cmd = exec.Command(stressPython, "-u", "-c", pythonWorker, r.pyLib)
+	}
 	cmd.Env = append(os.Environ(), stressWorkerEnv+"="+string(b))
 	var stderrBuf strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderrBuf, n: 4096}
@@ -476,6 +496,9 @@ func (r *stressRun) line(index int64, line string) {
 		var st workerStats
 		if err := json.Unmarshal([]byte(rest), &st); err == nil {
 			r.stats[index] = st
+			if st.Python {
+				r.pyCommits[index] = st.Commits
+			}
 		}
 	}
 }
@@ -508,13 +531,16 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 	defer r.mu.Unlock()
 	rep := &stressReport{
 		DB: r.db, Guard: r.opts.guard, Seed: r.opts.seed, Workers: r.opts.workers,
-		FlockWorkers: r.opts.flockWorkers, ShmWorkers: r.opts.shmWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
+		FlockWorkers: r.opts.flockWorkers, PythonWorkers: r.opts.pyWorkers, ShmWorkers: r.opts.shmWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
 		Refusals: map[string]uint64{}, FamilyWrites: map[string]int{},
 		Acked: len(r.acked), Overlaps: r.runs.overlaps(), WorkerErrors: slices.Clone(r.errs),
 	}
 	for f, n := range r.families {
 		rep.FamilyWrites[f] = n
 		rep.Commits += int64(n)
+	}
+	for _, n := range r.pyCommits {
+		rep.PythonCommits += n
 	}
 	for _, st := range r.stats {
 		rep.Operations += st.Ops

@@ -19,6 +19,8 @@ type stressReport struct {
 	Interrupted       string            `json:"interrupted,omitempty"` // the signal that stopped the run early
 	Workers           int               `json:"workers"`               // workers alive at once
 	FlockWorkers      int               `json:"flock_workers"`
+	PythonWorkers     int               `json:"python_workers"`      // workers that are python3 with libwalguard (ext/)
+	PythonCommits     int64             `json:"python_commits"`      // transactions committed by them, from their stats lines
 	ShmWorkers        int               `json:"shm_fault_workers"`   // workers run under strace's -shm faults
 	ShmFaults         int               `json:"shm_faults_injected"` // faults strace injected into -shm calls
 	Reconnects        int64             `json:"reconnects"`          // connections closed and reopened by reconnecting workers
@@ -75,6 +77,9 @@ func (r *stressReport) writeText(w io.Writer) error {
 	if r.FlockWorkers > 0 {
 		flock = fmt.Sprintf(" (%d of them a sqlite3_flock build)", r.FlockWorkers)
 	}
+	if r.PythonWorkers > 0 {
+		flock += fmt.Sprintf(" (%d of them python3 with libwalguard)", r.PythonWorkers)
+	}
 	fmt.Fprintf(&b, "walguard stress: %s, %d workers at once%s, %s, seed %d\n",
 		r.Duration, r.Workers, flock, stack, r.Seed)
 	if r.Interrupted != "" {
@@ -99,6 +104,9 @@ func (r *stressReport) writeText(w io.Writer) error {
 		families = append(families, fmt.Sprintf("%s %d", f, r.FamilyWrites[f]))
 	}
 	row("transactions committed", fmt.Sprintf("%d (%s)", r.Commits, strings.Join(families, ", ")))
+	if r.PythonWorkers > 0 {
+		row("... of them by python3 with libwalguard", r.PythonCommits)
+	}
 	row("rows acknowledged (COMMIT returned nil)", r.Acked)
 	row("transactions failed in the application", r.FailedTxns)
 	row("faults injected (EIO)", r.FaultsInjected)

@@ -58,6 +58,7 @@ type workerStats struct {
 	FaultsInjected    int64        `json:"faults_injected"`    // VFS calls faultvfs failed
 	Walguard          *wgvfs.Stats `json:"walguard,omitempty"`
 	LastError         string       `json:"last_error,omitempty"`
+	Python            bool         `json:"python,omitempty"` // a Python worker with libwalguard (stress_python.go)
 }
 
 // workerLines writes a worker's protocol lines to the parent, one write each.
