@@ -37,6 +37,7 @@ type mainFile struct {
 
 	operator   bool          // opened by SetJournalMode: changes are deliberate
 	approved   policy.Family // the header family an admitted pragma may write
+	approvedAt policy.Family // the header family on disk when it was admitted: approved only from there
 	switching  bool          // this connection's header write recorded a switch intent
 	switchFrom policy.Family // the family it switches from
 	playback   bool          // SQLite is rolling back a hot journal through this connection

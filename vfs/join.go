@@ -285,7 +285,7 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 // nothing unless this process last saw the header say WAL. The agreement
 // byte is held.
 func (m *mainFile) gateUnseenLeave(op string, want policy.Family, rec *sidecar.Record) error {
-	if want != policy.FamilyRollback || m.playback || m.approved == policy.FamilyRollback ||
+	if want != policy.FamilyRollback || m.playback || m.approvedSwitch(policy.FamilyWAL, policy.FamilyRollback) ||
 		policy.Family(m.db.knownFamily.Load()) != policy.FamilyWAL {
 		return nil
 	}

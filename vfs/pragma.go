@@ -66,9 +66,16 @@ func (m *mainFile) journalMode(mode policy.JournalMode) error {
 	op := "journal_mode=" + mode.String()
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		refusal, err := m.decideJournalMode(op, mode)
+		refusal, hf, err := m.decideJournalMode(op, mode)
 		if err == nil && refusal == nil {
-			m.pendingMode, m.approved = mode, mode.Family()
+			m.pendingMode = mode
+			// An approval is for the change of family it decided, from
+			// the header as it was: a pragma that kept the family approves
+			// no header write, and none from a family the header has left.
+			m.approved, m.approvedAt = policy.FamilyUnknown, policy.FamilyUnknown
+			if mode.Family() != hf {
+				m.approved, m.approvedAt = mode.Family(), hf
+			}
 			return nil
 		}
 		if err == nil {
@@ -85,23 +92,26 @@ func (m *mainFile) journalMode(mode policy.JournalMode) error {
 }
 
 // decideJournalMode runs one try of the decision for a journal_mode
-// change: the refusal, or an error already refused (a join or the sidecar).
-func (m *mainFile) decideJournalMode(op string, mode policy.JournalMode) (*RefusalError, error) {
+// change: the refusal, or an error already refused (a join or the sidecar),
+// and the header's family on disk it was decided against.
+func (m *mainFile) decideJournalMode(op string, mode policy.JournalMode) (*RefusalError, policy.Family, error) {
 	if !m.admitted {
 		if err := m.admit(op); err != nil {
-			return nil, err
+			return nil, policy.FamilyUnknown, err
 		}
 	}
 	var refusal *RefusalError
+	hf := policy.FamilyUnknown
 	err := m.withAgreement(op, func(rec *sidecar.Record) error {
 		var err error
-		refusal, err = m.decideSwitch(op, mode.Family(), rec, m.headerFamily())
+		hf = m.headerFamily()
+		refusal, err = m.decideSwitch(op, mode.Family(), rec, hf)
 		if err != nil {
 			return m.sidecarFault(op, err)
 		}
 		return nil
 	})
-	return refusal, err
+	return refusal, hf, err
 }
 
 // waitLikeBusyHandler waits before another try, and reports whether to

@@ -143,7 +143,7 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 			}
 			return nil
 		}
-		if m.approved != f {
+		if !m.approvedSwitch(prior, f) {
 			refusal, err := m.decideSwitch(op, f, rec, prior)
 			if err != nil {
 				return m.sidecarFault(op, err)
@@ -163,6 +163,12 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 		m.switching, m.switchFrom = rec.Switch.Pending, prior
 		return nil
 	})
+}
+
+// approvedSwitch reports whether this file's pragma approved the change of
+// the header from family prior to family to.
+func (m *mainFile) approvedSwitch(prior, to policy.Family) bool {
+	return m.approved == to && m.approvedAt == prior
 }
 
 // modeFor returns the mode and reason to record for a header this
@@ -207,7 +213,7 @@ func (m *mainFile) followRestoredHeader(op string, rec *sidecar.Record, f policy
 // rollback declaration that the header's WAL has made moot is dropped.
 func (m *mainFile) endSwitch() {
 	m.switching = false
-	m.approved = policy.FamilyUnknown
+	m.approved, m.approvedAt = policy.FamilyUnknown, policy.FamilyUnknown
 	err := m.withAgreement("end switch", func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
 		if rec.Switch.Pending && rec.SetterPID == processID && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
