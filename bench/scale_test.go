@@ -113,6 +113,7 @@ func BenchmarkOpenLive(b *testing.B) {
 					}
 				}
 				uri := dsn(path, vfsName)
+				cpu0 := cpuTime()
 				for b.Loop() {
 					c, err := sqlite3.Open(uri)
 					if err != nil {
@@ -126,6 +127,7 @@ func BenchmarkOpenLive(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				reportCPU(b, cpuTime()-cpu0)
 			})
 		})
 	}
