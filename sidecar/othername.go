@@ -17,15 +17,16 @@ import (
 const shmDMS = 120 + 8
 
 // WALUnderAnotherName reports whether a live participant declares the WAL
-// family on the database's mirror while nobody has the WAL-index of this
-// name open (no lock on the dead-man switch of dbPath's -shm) and a
+// family on the database's mirror but not on this sidecar, while nobody
+// has the WAL-index of this name open (no lock on the dead-man switch of
+// dbPath's -shm) and a
 // participant holds a mirrored slot that this sidecar does not show: it
 // reached the database through another sidecar, so through another name
 // (the database renamed, or linked and unlinked, while open), with a -wal
 // and a -shm of its own. A connection that joined WAL through this name
 // would append to a second WAL of the same file.
 //
-// It costs one lock test unless a WAL participant is live; it reports
+// It costs one lock test, two beside a live WAL participant; it reports
 // false wherever it cannot tell (no mirror, no lock test of the -shm
 // without taking the lock, as on Windows).
 func (s *Sidecar) WALUnderAnotherName(dbPath string) (bool, error) {
@@ -33,6 +34,13 @@ func (s *Sidecar) WALUnderAnotherName(dbPath string) (bool, error) {
 		return false, nil
 	}
 	if held, err := filelock.Test(s.db, MirrorByte(FamilyByte(policy.FamilyWAL))); err != nil || !held {
+		return false, err
+	}
+	// A WAL declaration on this sidecar: WAL writers use this name (the
+	// common case, two lock tests in all). A newcomer through another name
+	// is refused here and never declares, so this does not hide the writers
+	// of the old name from the next one.
+	if held, err := filelock.Test(s.f, FamilyByte(policy.FamilyWAL)); err != nil || held {
 		return false, err
 	}
 	if open, err := shmInUse(dbPath + "-shm"); err != nil || open {
