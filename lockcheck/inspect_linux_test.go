@@ -88,27 +88,29 @@ func TestInspectMixedLockKinds(t *testing.T) {
 			for _, kind := range tc.children {
 				pids[kind] = startLockHolder(t, kind, db)
 			}
-			r := inspect(t, db)
+			r := inspectUntil(t, db, func(r *Report) string {
+				for kind, pid := range pids {
+					rng := "SHARED"
+					if kind == KindFlock {
+						rng = "whole file"
+					}
+					l, ok := findLock(r, RoleDB, kind, rng)
+					if !ok || l.PID != pid || l.Command == "" || l.Access != "read" {
+						return fmt.Sprintf("no %s %s read lock by child pid %d: %+v", kind, rng, pid, r.Locks)
+					}
+					if len(r.Hazards) > 0 && !strings.Contains(r.Hazards[0].Message, fmt.Sprintf("pid %d (%s", pid, l.Command)) {
+						return fmt.Sprintf("hazard %q does not name the holder pid %d (%s)", r.Hazards[0].Message, pid, l.Command)
+					}
+				}
+				if tc.ncruces {
+					l, ok := findLock(r, RoleDB, KindOFD, "SHARED")
+					if !ok || l.PID != os.Getpid() || l.Command != processName(os.Getpid()) {
+						return fmt.Sprintf("the OFD SHARED lock of this process (pid %d) is not attributed to it: %+v", os.Getpid(), r.Locks)
+					}
+				}
+				return ""
+			})
 			wantHazards(t, r, tc.want...)
-			for kind, pid := range pids {
-				rng := "SHARED"
-				if kind == KindFlock {
-					rng = "whole file"
-				}
-				l, ok := findLock(r, RoleDB, kind, rng)
-				if !ok || l.PID != pid || l.Command == "" || l.Access != "read" {
-					t.Fatalf("no %s %s read lock by child pid %d: %+v", kind, rng, pid, r.Locks)
-				}
-				if len(r.Hazards) > 0 && !strings.Contains(r.Hazards[0].Message, fmt.Sprintf("pid %d (%s", pid, l.Command)) {
-					t.Fatalf("hazard %q does not name the holder pid %d (%s)", r.Hazards[0].Message, pid, l.Command)
-				}
-			}
-			if tc.ncruces {
-				l, ok := findLock(r, RoleDB, KindOFD, "SHARED")
-				if !ok || l.PID != os.Getpid() || l.Command != processName(os.Getpid()) {
-					t.Fatalf("the OFD SHARED lock of this process (pid %d) is not attributed to it: %+v", os.Getpid(), r.Locks)
-				}
-			}
 		})
 	}
 }
@@ -194,10 +196,12 @@ func TestInspectSidecarLockNames(t *testing.T) {
 	db := newDB(t, "PRAGMA journal_mode=WAL", "CREATE TABLE t(x)")
 	host := inspect(t, db).Host
 	joinSidecar(t, db, sidecar.Slot{PID: uint32(os.Getpid()), Protocol: policy.ProtocolOFD, Family: policy.FamilyWAL, Host: host})
-	r := inspect(t, db)
-	for _, rng := range []string{"slot 0", "protocol:ofd", "family:wal"} {
-		if l, ok := findLock(r, RoleSidecar, KindOFD, rng); !ok || l.PID != os.Getpid() {
-			t.Errorf("no sidecar lock %q by this process: %+v", rng, r.Locks)
+	inspectUntil(t, db, func(r *Report) string {
+		for _, rng := range []string{"slot 0", "protocol:ofd", "family:wal"} {
+			if l, ok := findLock(r, RoleSidecar, KindOFD, rng); !ok || l.PID != os.Getpid() {
+				return fmt.Sprintf("no sidecar lock %q by this process: %+v", rng, r.Locks)
+			}
 		}
-	}
+		return ""
+	})
 }

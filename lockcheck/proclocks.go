@@ -3,6 +3,7 @@ package lockcheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -241,3 +242,31 @@ type fileID struct {
 }
 
 func (l ProcLock) fileID() fileID { return fileID{l.Major, l.Minor, l.Inode} }
+
+// medianLocks merges several reads of a lock table that may each show an
+// entry twice or miss one: every distinct lock is listed as many times as
+// the median read shows it, in the order of the first read that has it.
+func medianLocks(reads [][]ProcLock) []ProcLock {
+	var order []ProcLock
+	counts := map[ProcLock][]int{}
+	for i, read := range reads {
+		for _, l := range read {
+			c, seen := counts[l]
+			if !seen {
+				c = make([]int, len(reads))
+				order = append(order, l)
+			}
+			c[i]++
+			counts[l] = c
+		}
+	}
+	var merged []ProcLock
+	for _, l := range order {
+		c := counts[l]
+		slices.Sort(c)
+		for range c[len(c)/2] {
+			merged = append(merged, l)
+		}
+	}
+	return merged
+}

@@ -18,24 +18,42 @@ const procLocksPath = "/proc/locks"
 // with the owner of each OFD lock that the kernel prints as pid -1 looked
 // up in /proc/PID/fdinfo. It only reads.
 func readLockTable(files map[fileID]string) ([]ProcLock, string, error) {
-	text, err := os.ReadFile(procLocksPath)
-	if err != nil {
-		return nil, procLocksPath, fmt.Errorf("read %s: %w", procLocksPath, err)
+	// The kernel prints /proc/locks a page per read(2) and restarts each
+	// read from a position, so a table that changes between two reads (any
+	// process locking any file) can show an entry twice or skip one. Each
+	// lock on our files is counted as often as the median of several
+	// reads shows it: a glitch must hit the same entry in most reads.
+	reads := make([][]ProcLock, lockTableReads)
+	for i := range reads {
+		text, err := os.ReadFile(procLocksPath)
+		if err != nil {
+			return nil, procLocksPath, fmt.Errorf("read %s: %w", procLocksPath, err)
+		}
+		reads[i] = locksOn(files, ParseProcLocks(string(text)))
 	}
-	var mine []ProcLock
-	unowned := 0
-	for _, l := range ParseProcLocks(string(text)) {
-		if _, ok := files[l.fileID()]; ok {
-			mine = append(mine, l)
-			if l.PID <= 0 {
-				unowned++
-			}
+	mine := medianLocks(reads)
+	for _, l := range mine {
+		if l.PID <= 0 {
+			attributeOFDLocks(mine, files)
+			break
 		}
 	}
-	if unowned > 0 {
-		attributeOFDLocks(mine, files)
-	}
 	return mine, procLocksPath, nil
+}
+
+// lockTableReads is how many reads of /proc/locks readLockTable takes the
+// median of.
+const lockTableReads = 3
+
+// locksOn keeps the locks on the given files, in the kernel's order.
+func locksOn(files map[fileID]string, locks []ProcLock) []ProcLock {
+	var mine []ProcLock
+	for _, l := range locks {
+		if _, ok := files[l.fileID()]; ok {
+			mine = append(mine, l)
+		}
+	}
+	return mine
 }
 
 // attributeOFDLocks finds, for each lock without a pid, a process with an

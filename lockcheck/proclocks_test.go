@@ -2,6 +2,7 @@ package lockcheck
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/walguard/walguard/policy"
@@ -91,4 +92,25 @@ func FuzzParseProcLocks(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMedianLocks(t *testing.T) {
+	a := ProcLock{Kind: KindOFD, Access: "read", PID: -1, Inode: 7, Start: 1, End: 1}
+	b := ProcLock{Kind: KindPOSIX, Access: "write", PID: 42, Inode: 7, Start: 2, End: 2}
+	for _, tc := range []struct {
+		name  string
+		reads [][]ProcLock
+		want  []ProcLock
+	}{
+		{"nothing", [][]ProcLock{nil, nil, nil}, nil},
+		{"all agree", [][]ProcLock{{a, b}, {a, b}, {b, a}}, []ProcLock{a, b}},
+		{"an entry shown twice once", [][]ProcLock{{a, a, b}, {a, b}, {a, b}}, []ProcLock{a, b}},
+		{"an entry skipped once", [][]ProcLock{{b}, {a, b}, {a, b}}, []ProcLock{b, a}},
+		{"two holders of the same range stay two", [][]ProcLock{{a, a}, {a, a, a}, {a, a}}, []ProcLock{a, a}},
+		{"a lock gone in most reads", [][]ProcLock{{a, b}, {b}, {b}}, []ProcLock{b}},
+	} {
+		if got := medianLocks(tc.reads); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: medianLocks = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
 }
