@@ -295,41 +295,9 @@ func buildFlockChild(t *testing.T) string {
 // walguard this corrupts the file; with it the second protocol is refused
 // while the first is live, and nothing is lost.
 func TestMixedLockingProtocolsRefused(t *testing.T) {
-	flock := buildFlockChild(t)
 	path := sqltest.TempDB(t)
 	createTable(t, path, "delete")
-	const rows = 200
-
-	ofd := testproc.Start(t, os.Args[0], "writer", "WG_DB="+path, "WG_ID=ofd", fmt.Sprint("WG_N=", rows), "WG_WAIT=1")
-	ofd.Expect("ready")
-	fl := testproc.Start(t, flock, "writer", "WG_DB="+path, "WG_ID=flock", fmt.Sprint("WG_N=", rows))
-	if got := fl.Expect("refused"); got != "refused "+policy.ReasonProtocolMismatch.String() {
-		t.Fatalf("flock writer: %q, want a protocol mismatch refusal", got)
-	}
-	ofd.Send("go")
-
-	acked := map[string]int{}
-	for id, w := range map[string]*testproc.Child{"ofd": ofd, "flock": fl} {
-		lines, err := w.Wait()
-		if err != nil {
-			t.Fatalf("%s writer: %v", id, err)
-		}
-		for _, l := range lines {
-			if strings.HasPrefix(l, "ack ") {
-				acked[id]++
-			}
-		}
-	}
-	c := sqltest.OpenWaiting(t, sqltest.DSN(path, walguard.VFSName))
-	if got := sqltest.Query(t, c, "PRAGMA integrity_check"); got != "ok" {
-		t.Fatalf("integrity_check: %s", got)
-	}
-	for _, id := range []string{"ofd", "flock"} {
-		got := sqltest.Query(t, c, fmt.Sprintf("SELECT count(*) FROM t WHERE writer = '%s'", id))
-		if got != fmt.Sprint(acked[id]) || acked[id] != rows {
-			t.Errorf("%s rows: %s in the table, %d acknowledged, %d written", id, got, acked[id], rows)
-		}
-	}
+	mixedWriters(t, path, path, func() {})
 }
 
 // SetJournalMode never creates the database it is asked to change.
