@@ -121,6 +121,7 @@ struct wg_file {
   int family;       /* the family this connection was admitted to */
   int pending_mode; /* from an admitted PRAGMA journal_mode */
   int approved;     /* the header family an admitted pragma may write */
+  int approved_at;  /* the header family on disk when it was admitted: approved only from there */
   int switching;    /* this connection's header write recorded a switch intent */
   int switch_from;
   int playback; /* SQLite is rolling back a hot journal through this connection */
@@ -618,6 +619,10 @@ static void mode_for(wg_file *m, int f, uint8_t *mode, uint8_t *reason) {
   }
 }
 
+/* approved_switch reports whether this file's pragma approved the change of
+** the header from family prior to family to (vfs/switch.go approvedSwitch). */
+static int approved_switch(const wg_file *m, int prior, int to) { return m->approved == to && m->approved_at == prior; }
+
 static int header_write_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
   int f = *(int *)arg;
   int prior = header_family(m);
@@ -663,7 +668,7 @@ static int header_write_fn(wg_file *m, const char *op, wg_record *r, void *arg) 
     mode_for(m, f, &r->mode, &r->reason);
     return write_record_or_fault(m, op, r, was);
   }
-  if (m->approved != f) {
+  if (!approved_switch(m, prior, f)) {
     int g = decide_switch(m, op, f, r, prior);
     if (g) return g;
   }
@@ -719,7 +724,7 @@ static int end_switch_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
 /* end_switch resolves this connection's switch when its transaction has ended. */
 static void end_switch(wg_file *m) {
   m->switching = 0;
-  m->approved = WG_FAMILY_UNKNOWN;
+  m->approved = m->approved_at = WG_FAMILY_UNKNOWN;
   if (with_agreement(m, "end switch", end_switch_fn, NULL))
     sqlite3_log(SQLITE_WARNING, "walguard could not resolve its journal mode switch on %s", m->name);
 }
@@ -730,9 +735,16 @@ static int observe_header_fn(wg_file *m, const char *op, wg_record *r, void *arg
 
 /* ---- the journal_mode gate (vfs/pragma.go) ---- */
 
+/* journal_mode_arg is the family a pragma asks for, and the header's family
+** on disk it was decided against. */
+typedef struct journal_mode_arg {
+  int to, hf;
+} journal_mode_arg;
+
 static int journal_mode_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
-  int to = *(int *)arg;
-  return decide_switch(m, op, to, r, header_family(m));
+  journal_mode_arg *a = arg;
+  a->hf = header_family(m);
+  return decide_switch(m, op, a->to, r, a->hf);
 }
 
 /* journal_mode decides a journal_mode change before SQLite has written
@@ -743,14 +755,19 @@ static int journal_mode(wg_file *m, int mode) {
   snprintf(op, sizeof op, "journal_mode=%s", wg_mode_name(mode));
   for (;;) {
     int g = WG_PASS;
+    journal_mode_arg a = {wg_mode_family(mode), WG_FAMILY_UNKNOWN};
     if (!m->admitted) g = admit(m, op);
-    if (g == WG_PASS) {
-      int to = wg_mode_family(mode);
-      g = with_agreement(m, op, journal_mode_fn, &to);
-    }
+    if (g == WG_PASS) g = with_agreement(m, op, journal_mode_fn, &a);
     if (g == WG_PASS) {
       m->pending_mode = mode;
-      m->approved = wg_mode_family(mode);
+      /* An approval is for the change of family it decided, from the
+      ** header as it was: a pragma that kept the family approves no header
+      ** write, and none from a family the header has left. */
+      m->approved = m->approved_at = WG_FAMILY_UNKNOWN;
+      if (a.to != a.hf) {
+        m->approved = a.to;
+        m->approved_at = a.hf;
+      }
       return WG_PASS;
     }
     if (g != WG_RETRY || !m->busy || !m->busy->xBusyHandler) return g;

@@ -1,0 +1,73 @@
+package ext_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/walguard/walguard/internal/sqltest"
+)
+
+// A journal_mode approval is of one change of family, from the header as
+// it was decided (vfs TestEmptyJournalModeAfterAnOldRollbackApproval): in
+// libwalguard, PRAGMA app.journal_mode=delete on a rollback database
+// approves nothing, so once another connection has switched the database
+// to WAL, an unqualified PRAGMA journal_mode=delete (which SQLite decides
+// with the main database's file only, then applies to every attached one)
+// must meet the header-write gate instead of leaving WAL for that old
+// approval.
+func TestOldApprovalDoesNotLeaveWAL(t *testing.T) {
+	needLib(t)
+	py := debianPython(t)
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.db")
+	out := run(t, exec.Command(py, "-c", fmt.Sprintf(`
+import sqlite3
+lib, dir = %q, %q
+m = sqlite3.connect(":memory:")
+m.enable_load_extension(True)
+m.load_extension(lib)
+def conn(name):
+    return sqlite3.connect("file:%%s/%%s?vfs=walguard" %% (dir, name), uri=True, isolation_level=None)
+e = conn("app.db")
+e.execute("PRAGMA journal_mode=delete")
+e.execute("CREATE TABLE t(x)")
+e.close()
+c = conn("other.db")
+c.execute("ATTACH 'file:%%s/app.db?vfs=walguard' AS app" %% dir)
+print("app kept", c.execute("PRAGMA app.journal_mode=delete").fetchone()[0])
+d = conn("app.db")
+print("d", d.execute("PRAGMA journal_mode=wal").fetchone()[0])
+d.execute("INSERT INTO t VALUES(1)")
+d.close()
+print("rows", c.execute("SELECT count(*) FROM app.t").fetchone()[0])
+try:
+    print("unqualified", c.execute("PRAGMA journal_mode=delete").fetchone()[0])
+except sqlite3.Error as e:
+    print("refused", e)
+print("status", c.execute("PRAGMA app.walguard_status").fetchone()[0])
+`, strings.TrimSuffix(libPath, ".so"), dir)))
+	t.Logf("python:\n%s", out)
+	if !strings.Contains(out, "d wal\n") || !strings.Contains(out, "rows 1\n") {
+		t.Fatalf("the setup did not switch app.db to WAL:\n%s", out)
+	}
+	if got := sqltest.HeaderFamily(t, app); got != 2 {
+		t.Fatalf("header family byte %d after an unqualified journal_mode=delete, want 2 (WAL): left WAL for an approval that kept the family\n%s", got, out)
+	}
+	if !strings.Contains(out, "refused ") {
+		t.Fatalf("the unqualified journal_mode=delete was not refused:\n%s", out)
+	}
+	_, raw, _ := strings.Cut(out, "status ")
+	var st struct {
+		LastRefusal struct{ Op, Reason string } `json:"last_refusal"`
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		t.Fatalf("app.db's walguard_status: %v\n%s", err, out)
+	}
+	if st.LastRefusal.Reason != "leaving WAL is deliberate" {
+		t.Fatalf("app.db's last refusal %+v, want leaving WAL is deliberate\n%s", st.LastRefusal, out)
+	}
+}
