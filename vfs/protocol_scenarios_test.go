@@ -71,6 +71,7 @@ type scenario struct {
 	recordState   string
 	sharesMemory  bool
 	otherHosts    []string
+	walElsewhere  bool // wal_under_another_name
 	operator      bool
 	errorClass    policy.Class
 	lasting       bool
@@ -147,6 +148,7 @@ func parseScenario(t *testing.T, row vectors.Row) scenario {
 	}
 	s.sharesMemory = boolean("shares_memory")
 	s.reservedHeld = boolean("reserved_held")
+	s.walElsewhere = boolean("wal_under_another_name")
 	s.operator = boolean("operator")
 	s.lasting = boolean("lasting")
 	if v := row.Get("error_class"); v != "" {
@@ -233,7 +235,8 @@ func (s scenario) decision(t *testing.T, d policy.Decision) outcome {
 // and the other family's declarations then only while it is held.
 func (s scenario) familyRequest(want policy.Family) policy.FamilyRequest {
 	req := policy.FamilyRequest{Want: want, Agreed: s.record.Family, AgreedReason: s.record.Reason,
-		SharesMemory: s.sharesMemory, OtherHostsLive: s.otherHosts, HeaderSaysWAL: s.header == policy.FamilyWAL}
+		SharesMemory: s.sharesMemory, OtherHostsLive: s.otherHosts, HeaderSaysWAL: s.header == policy.FamilyWAL,
+		WALUnderAnotherName: want == policy.FamilyWAL && s.walElsewhere}
 	if want == policy.FamilyWAL && req.HeaderSaysWAL {
 		if req.ReservedHeld = s.reservedHeld; !req.ReservedHeld {
 			return req

@@ -538,6 +538,11 @@ static int family_facts(wg_file *m, int want, const wg_record *r, int hf, wg_fam
     int found = wg_side_other_host_live(&m->side, wg_host_identity(), host, hostlen);
     if (found < 0) return found;
     if (found) req->other_host_live = host;
+    if (m->db->shares_memory && !POLICY.allow_hard_links) {
+      int other = wg_side_wal_under_another_name(&m->side, m->name);
+      if (other < 0) return other;
+      req->wal_under_another_name = other;
+    }
   }
   return 0;
 }

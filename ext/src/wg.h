@@ -159,6 +159,10 @@ typedef struct wg_family_request {
   int header_says_wal;
   int reserved_held; /* SQLite's RESERVED lock is held: tested for a WAL join under a WAL header only */
   int deliberate;
+  /* a live participant writes WAL to this database through another name
+  ** (renamed, or linked and unlinked, while open), with a -wal and -shm of
+  ** its own */
+  int wal_under_another_name;
 } wg_family_request;
 
 typedef struct wg_transition_request {
@@ -247,6 +251,9 @@ int wg_side_other_host_live(wg_side *s, const char *host, char *out, size_t outl
 ** descriptor: *fcntl_pid > 0 a POSIX holder, -1 an OFD holder, 0 none;
 ** *flock 1 if a flock(2) lock is held. */
 int wg_side_probe_db_locks(wg_side *s, int *fcntl_pid, int *flock_held);
+/* wg_side_wal_under_another_name: a live WAL writer reaches the database
+** through another name (sidecar/othername.go): 1, 0 or -errno. */
+int wg_side_wal_under_another_name(wg_side *s, const char *db);
 int wg_test_lock_fd(int fd, long long off);
 const char *wg_host_identity(void);
 const char *wg_program_name(void);

@@ -168,6 +168,15 @@ void wg_admit_family(const wg_policy *pol, const wg_family_request *req, wg_deci
     return;
   }
   if (req->want != WG_FAMILY_WAL) return;
+  if (req->wal_under_another_name && !pol->allow_hard_links) {
+    d->allow = 0;
+    d->reason = WG_R_FAMILY_MISMATCH;
+    snprintf(d->why, sizeof d->why,
+             "a live participant writes WAL to this database through another name (renamed, or linked and unlinked, "
+             "while open), with a -wal and -shm of its own; a second WAL on the same file would lose commits; retry "
+             "when it closes");
+    return;
+  }
   if (!req->shares_memory && !pol->network_fs_allow_wal) {
     d->allow = 0;
     d->reason = WG_R_WAL_UNSUPPORTED;

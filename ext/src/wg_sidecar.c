@@ -516,3 +516,67 @@ const char *wg_program_name(void) {
   pthread_once(&ident_once, ident_init);
   return g_program;
 }
+
+/* ---- a WAL writer through another name (sidecar/othername.go) ---- */
+
+/* SQLite's dead-man-switch byte in a -shm (os_unix.c UNIX_SHM_DMS): every
+** connection with the WAL-index open holds a read lock on it. */
+#define WG_SHM_DMS (120 + 8)
+
+/* shm_in_use: another open holds a lock on the -shm's dead-man switch, so
+** some connection has that WAL-index open; 0 if it does not exist. */
+static int shm_in_use(const char *db) {
+  char path[4096 + 16];
+  if ((size_t)snprintf(path, sizeof path, "%s-shm", db) >= sizeof path) return 1; /* cannot tell: no refusal */
+  int fd;
+  do fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno == ENOENT ? 0 : -errno;
+  int held = wg_test_lock_fd(fd, WG_SHM_DMS);
+  close(fd);
+  return held;
+}
+
+/* mirror_only_slot: a slot in [lo, hi) is held on the mirror but not on
+** this sidecar. F_OFD_GETLK answers with one held range, not necessarily
+** the lowest, so both sides of it are tested again. */
+static int mirror_only_slot(wg_side *s, int lo, int hi) {
+  if (lo >= hi) return 0;
+  long long base = WG_MIRROR_BYTE(WG_SLOT_BYTE(0));
+  struct flock lk;
+  int rc = ofd(s->mirror, F_OFD_GETLK, F_WRLCK, base + lo, hi - lo, &lk);
+  if (rc) return rc;
+  if (lk.l_type == F_UNLCK) return 0;
+  long long first = (long long)lk.l_start - base, end = lk.l_len > 0 ? first + (long long)lk.l_len : hi;
+  if (first < lo) first = lo;
+  if (end > hi) end = hi;
+  if (first >= end) return 0; /* not an answer inside the range asked: cannot tell */
+  for (long long i = first; i < end; i++) {
+    int held = wg_test_lock_fd(s->fd, WG_SLOT_BYTE(i));
+    if (held <= 0) return held == 0 ? 1 : held;
+  }
+  if ((rc = mirror_only_slot(s, lo, (int)first))) return rc;
+  return mirror_only_slot(s, (int)end, hi);
+}
+
+/* wg_side_wal_under_another_name reports whether a live participant
+** declares the WAL family on the database's mirror but not on this
+** sidecar, while nobody has the WAL-index of this name open and a
+** participant holds a mirrored slot that this sidecar does not show: it
+** reached the database through another name (renamed, or linked and
+** unlinked, while open) with a -wal and -shm of its own. 1, 0 (also
+** wherever it cannot tell: no mirror) or -errno. One lock test, two
+** beside a live WAL participant of this name. */
+int wg_side_wal_under_another_name(wg_side *s, const char *db) {
+  if (s->mirror < 0) return 0;
+  int held = wg_test_lock_fd(s->mirror, WG_MIRROR_BYTE(WG_FAMILY_BYTE(WG_FAMILY_WAL)));
+  if (held <= 0) return held;
+  /* A WAL declaration on this sidecar: WAL writers use this name. A
+  ** newcomer through another name is refused and never declares, so this
+  ** does not hide the writers of the old name from the next one. */
+  held = wg_test_lock_fd(s->fd, WG_FAMILY_BYTE(WG_FAMILY_WAL));
+  if (held) return held < 0 ? held : 0;
+  int open = shm_in_use(db);
+  if (open) return open < 0 ? open : 0;
+  return mirror_only_slot(s, 0, WG_MAX_SLOTS);
+}

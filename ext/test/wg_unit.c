@@ -451,6 +451,7 @@ static void family_request(const table *t, char **row, int want, wg_family_reque
   req->shares_memory = strcmp(cell(t, row, "shares_memory"), "no") != 0;
   req->header_says_wal = family_of(cell(t, row, "header")) == WG_FAMILY_WAL;
   req->reserved_held = want == WG_FAMILY_WAL && req->header_says_wal && yes(cell(t, row, "reserved_held"));
+  req->wal_under_another_name = want == WG_FAMILY_WAL && yes(cell(t, row, "wal_under_another_name"));
   static char first_host[64];
   const char *hosts = cell(t, row, "other_hosts");
   if (*hosts) {
