@@ -71,3 +71,54 @@ print("status", c.execute("PRAGMA app.walguard_status").fetchone()[0])
 		t.Fatalf("app.db's last refusal %+v, want leaving WAL is deliberate\n%s", st.LastRefusal, out)
 	}
 }
+
+// Invariant 4 for a leave of WAL that no pragma of the file approved: an
+// attached database left by an unqualified PRAGMA journal_mode=delete
+// (the value reaches only the main database's file) is refused at the
+// rollback join, SQLite's RESERVED lock ("begin write"), before its
+// -journal is opened or written, not at the header write after the
+// journal holds page 1 (vfs TestEmptyJournalModeLeavingWALRefusedBeforeTheJournal).
+func TestUnapprovedLeaveRefusedAtTheRollbackJoin(t *testing.T) {
+	needLib(t)
+	py := debianPython(t)
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.db")
+	out := run(t, exec.Command(py, "-c", fmt.Sprintf(`
+import sqlite3
+lib, dir = %q, %q
+m = sqlite3.connect(":memory:")
+m.enable_load_extension(True)
+m.load_extension(lib)
+def conn(name):
+    return sqlite3.connect("file:%%s/%%s?vfs=walguard" %% (dir, name), uri=True, isolation_level=None)
+e = conn("app.db")
+print("e", e.execute("PRAGMA journal_mode=wal").fetchone()[0])
+e.execute("CREATE TABLE t(x)")
+e.execute("INSERT INTO t VALUES(1)")
+e.close()
+c = conn("other.db")
+c.execute("ATTACH 'file:%%s/app.db?vfs=walguard' AS app" %% dir)
+print("rows", c.execute("SELECT count(*) FROM app.t").fetchone()[0])
+try:
+    print("unqualified", c.execute("PRAGMA journal_mode=delete").fetchone()[0])
+except sqlite3.Error as e:
+    print("refused", e)
+print("status", c.execute("PRAGMA app.walguard_status").fetchone()[0])
+`, strings.TrimSuffix(libPath, ".so"), dir)))
+	if !strings.Contains(out, "e wal\n") || !strings.Contains(out, "rows 1\n") {
+		t.Fatalf("the setup did not put app.db in WAL:\n%s", out)
+	}
+	if got := sqltest.HeaderFamily(t, app); got != 2 {
+		t.Fatalf("header family byte %d after an unqualified journal_mode=delete, want 2 (WAL)\n%s", got, out)
+	}
+	_, raw, _ := strings.Cut(out, "status ")
+	var st struct {
+		LastRefusal struct{ Op, Reason string } `json:"last_refusal"`
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		t.Fatalf("app.db's walguard_status: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "refused ") || st.LastRefusal.Reason != "leaving WAL is deliberate" || st.LastRefusal.Op != "begin write" {
+		t.Fatalf("app.db's last refusal %+v, want leaving WAL is deliberate at begin write (the rollback join, before the -journal)\n%s", st.LastRefusal, out)
+	}
+}

@@ -547,7 +547,30 @@ static int family_facts(wg_file *m, int want, const wg_record *r, int hf, wg_fam
   return 0;
 }
 
+/* approved_switch reports whether this file's pragma approved the change of
+** the header from family prior to family to (vfs/switch.go approvedSwitch). */
+static int approved_switch(const wg_file *m, int prior, int to) { return m->approved == to && m->approved_at == prior; }
+
+static int decide_switch(wg_file *m, const char *op, int to, const wg_record *r, int hf);
+
+/* gate_unseen_leave decides, at a rollback join under a WAL header, a leave
+** of WAL that no pragma of this file approved (an attached database changed
+** by an unqualified pragma, whose value only the main database's file
+** sees): SQLite writes the new header through a rollback journal, so the
+** header-write gate would come after the journal's first bytes (invariant
+** 4; vfs/join.go gateUnseenLeave). A hot journal's playback is not a
+** decision. It costs nothing unless this process last saw the header say
+** WAL. The agreement byte is held. */
+static int gate_unseen_leave(wg_file *m, const char *op, int want, const wg_record *r) {
+  if (want != WG_FAMILY_ROLLBACK || m->playback || approved_switch(m, WG_FAMILY_WAL, WG_FAMILY_ROLLBACK) ||
+      known_family(m) != WG_FAMILY_WAL || header_family(m) != WG_FAMILY_WAL)
+    return WG_PASS;
+  return decide_switch(m, op, WG_FAMILY_ROLLBACK, r, WG_FAMILY_WAL);
+}
+
 static int join_family_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
+  int gate = gate_unseen_leave(m, op, *(int *)arg, r);
+  if (gate) return gate;
   int want = *(int *)arg, rc;
   if ((rc = wg_side_release_family(&m->side))) return sidecar_fault(m, op, rc);
   m->family = WG_FAMILY_UNKNOWN;
@@ -623,10 +646,6 @@ static void mode_for(wg_file *m, int f, uint8_t *mode, uint8_t *reason) {
     *reason = WG_R_FIRST_USE;
   }
 }
-
-/* approved_switch reports whether this file's pragma approved the change of
-** the header from family prior to family to (vfs/switch.go approvedSwitch). */
-static int approved_switch(const wg_file *m, int prior, int to) { return m->approved == to && m->approved_at == prior; }
 
 static int header_write_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
   int f = *(int *)arg;
