@@ -1380,6 +1380,21 @@ static int register_vfs(int make_default) {
   return rc;
 }
 
+/* init_entry: what both entry points do once SQLite's API is set. The
+** library stays loaded for the life of the process
+** (SQLITE_OK_LOAD_PERMANENTLY): the VFS outlives the connection that
+** loaded it. */
+static int init_entry(int make_default, char **pzErrMsg) {
+  int rc = register_vfs(make_default);
+  if (rc != SQLITE_OK) {
+    if (pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("walguard: cannot register the VFS %s the default VFS",
+                                  make_default ? "as" : "over");
+    return rc;
+  }
+  return SQLITE_OK_LOAD_PERMANENTLY;
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -1394,12 +1409,7 @@ __declspec(dllexport)
 int sqlite3_walguard_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   (void)db;
   SQLITE_EXTENSION_INIT2(pApi);
-  int rc = register_vfs(0);
-  if (rc != SQLITE_OK) {
-    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("walguard: cannot register the VFS over the default VFS");
-    return rc;
-  }
-  return SQLITE_OK_LOAD_PERMANENTLY;
+  return init_entry(0, pzErrMsg);
 }
 
 #ifdef _WIN32
@@ -1414,12 +1424,7 @@ __declspec(dllexport)
 int sqlite3_walguarddefault_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   (void)db;
   SQLITE_EXTENSION_INIT2(pApi);
-  int rc = register_vfs(1);
-  if (rc != SQLITE_OK) {
-    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("walguard: cannot register the VFS as the default VFS");
-    return rc;
-  }
-  return SQLITE_OK_LOAD_PERMANENTLY;
+  return init_entry(1, pzErrMsg);
 }
 
 /* ---- PRAGMA walguard_status (docs/status.md) ---- */
