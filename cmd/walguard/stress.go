@@ -86,8 +86,9 @@ as after a full run.
 
 Exit codes:
   0  integrity ok and every acknowledged write present (and, with the
-     guard on, no family overlap)
+     guard on, no family overlap and no downgrade)
   1  corruption, a lost acknowledged write, or (guard on) a family overlap
+     or a fallback's downgrade of the database out of WAL
   2  a usage error, or the run could not be set up (nothing is left behind)
   3  interrupted, and nothing unsafe found so far
 `
@@ -230,17 +231,22 @@ type stressRun struct {
 	// pyCommits are the commits of Python workers by index, from their
 	// stats lines. +checklocks:mu
 	pyCommits map[int64]int64
-	strace    string // the strace binary, with -shm-fault-workers
-	rng       *rand.Rand
+	// pyIndex are the indexes of Python workers. +checklocks:mu
+	pyIndex map[int64]bool
+	strace  string // the strace binary, with -shm-fault-workers
+	rng     *rand.Rand
 
-	mu       sync.Mutex
-	acked    map[int64]struct{}    // +checklocks:mu
-	stats    map[int64]workerStats // latest stats line of each worker; +checklocks:mu
-	runs     familyRuns            // +checklocks:mu
-	families map[string]int        // +checklocks:mu
-	errs     []string              // +checklocks:mu
-	next     int64                 // +checklocks:mu; the last worker index given out
-	alive    atomic.Int64          // workers started and not yet exited
+	mu    sync.Mutex
+	acked map[int64]struct{}    // +checklocks:mu
+	stats map[int64]workerStats // latest stats line of each worker; +checklocks:mu
+	runs  familyRuns            // +checklocks:mu
+	// downgrades are the post-mortem's downgrades the workers reported,
+	// and those of Python workers. +checklocks:mu
+	downgrades, pyDowngrades int
+	families                 map[string]int // +checklocks:mu
+	errs                     []string       // +checklocks:mu
+	next                     int64          // +checklocks:mu; the last worker index given out
+	alive                    atomic.Int64   // workers started and not yet exited
 }
 
 // stressChild is one running worker process.
@@ -267,7 +273,7 @@ func stress(o stressOptions, interrupt <-chan os.Signal, stdout, stderr io.Write
 	}
 	r := &stressRun{opts: o, db: filepath.Join(dir, "stress.db"),
 		rng:   rand.New(rand.NewPCG(uint64(o.seed), 0x5eed)),
-		acked: map[int64]struct{}{}, stats: map[int64]workerStats{}, families: map[string]int{}, pyCommits: map[int64]int64{}}
+		acked: map[int64]struct{}{}, stats: map[int64]workerStats{}, families: map[string]int{}, pyCommits: map[int64]int64{}, pyIndex: map[int64]bool{}}
 	report, err := r.run(interrupt, stdout, stderr)
 	if err != nil && !o.keep {
 		if rmErr := os.RemoveAll(made); rmErr != nil {
@@ -429,6 +435,9 @@ func (r *stressRun) start(slot int) (*stressChild, error) {
 	}
 	if py := r.opts.flockWorkers + r.opts.shmWorkers; slot >= py && slot < py+r.opts.pyWorkers {
 		cmd = exec.Command(stressPython, "-u", "-c", pythonWorker, r.pyLib)
+		r.mu.Lock()
+		r.pyIndex[index] = true
+		r.mu.Unlock()
 	}
 	cmd.Env = append(os.Environ(), stressWorkerEnv+"="+string(b))
 	var stderrBuf strings.Builder
@@ -488,6 +497,11 @@ func (r *stressRun) line(index int64, line string) {
 		fam := familyOf(f[0])
 		r.families[fam]++
 		r.runs.commit(index, fam, start, end)
+	case "downgrade":
+		r.downgrades++
+		if r.pyIndex[index] {
+			r.pyDowngrades++
+		}
 	case "closed":
 		// A run is one connection's: a worker that closed its connection
 		// wrote nothing until its next one, whatever others did meanwhile.
@@ -534,6 +548,7 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 		FlockWorkers: r.opts.flockWorkers, PythonWorkers: r.opts.pyWorkers, ShmWorkers: r.opts.shmWorkers, WorkersStarted: int(r.next), WorkersAlive: int(r.alive.Load()), Kills: kills,
 		Refusals: map[string]uint64{}, FamilyWrites: map[string]int{},
 		Acked: len(r.acked), Overlaps: r.runs.overlaps(), WorkerErrors: slices.Clone(r.errs),
+		Downgrades: r.downgrades, PythonDowngrades: r.pyDowngrades,
 	}
 	for f, n := range r.families {
 		rep.FamilyWrites[f] = n
@@ -566,7 +581,7 @@ func (r *stressRun) snapshot(kills int) *stressReport {
 // verify opens the database with the os VFS and checks its integrity and
 // that every acknowledged row is in it.
 func (r *stressRun) verify(rep *stressReport) {
-	defer func() { rep.Safe = rep.Integrity == "ok" && rep.Lost == 0 && rep.Overlaps == 0 }()
+	defer func() { rep.Safe = rep.Integrity == "ok" && rep.Lost == 0 && rep.Overlaps == 0 && rep.Downgrades == 0 }()
 	conn, err := sqlite3.Open("file:" + r.db + "?vfs=os")
 	if err != nil {
 		rep.Integrity = "cannot open: " + err.Error()

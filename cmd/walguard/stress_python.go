@@ -12,8 +12,8 @@ import (
 // (ext/), built from the source this walguard was compiled from, with the
 // extension's test faults (-DWG_TEST_FAULTS: -wal opens fail with EIO at
 // -fault-rate). They speak the Go worker's line protocol ("ack ID", "mode
-// M BEGIN END", "closed"), run the same naive fallback when told to, and
-// with -guard=off open through the faulty plain VFS instead.
+// M BEGIN END", "closed", "downgrade T"), run the same naive fallback when
+// told to, and with -guard=off open through the faulty plain VFS instead.
 
 // stressPython is the interpreter Python workers run under.
 var stressPython = "/usr/bin/python3"
@@ -62,8 +62,28 @@ seq = 0
 def say(line):
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+def header_family():
+    try:
+        with open(cfg["db"], "rb") as f:
+            h = f.read(20)
+    except OSError:
+        return 0
+    return h[18] if len(h) == 20 and h[18] == h[19] else 0
+# conn: whether the header said WAL when the connection opened (it has
+# joined by then, guarded), whether it ran the fallback, and whether it
+# already said "downgrade".
+conn = {}
+def check_downgrade():
+    # The post-mortem's downgrade: the fallback of a connection that found
+    # the database in WAL, and the header now says rollback.
+    if conn.get("fell_back") and conn.get("wal") and not conn.get("said") and header_family() == 1:
+        conn["said"] = True
+        st["downgrades"] += 1
+        say("downgrade %d" % time.time_ns())
 def connect():
     db = sqlite3.connect("file:%s?vfs=%s" % (cfg["db"], vfs), uri=True, timeout=2, isolation_level=None)
+    conn.clear()
+    conn["wal"] = header_family() == 2
     try:
         db.execute("PRAGMA journal_mode=WAL").fetchall()
     except sqlite3.OperationalError:
@@ -71,13 +91,24 @@ def connect():
             # The incident's routine: any error from journal_mode=WAL is
             # taken for "this filesystem cannot do WAL".
             st["fallbacks"] += 1
-            try:
-                db.execute("PRAGMA journal_mode=DELETE").fetchall()
-            except sqlite3.OperationalError:
-                pass
+            conn["fell_back"] = True
+            # Like every statement of the application, the DELETE is
+            # retried while SQLite answers "database is locked", for up
+            # to the 2 s of its busy timeout (SQLite does not wait for
+            # the exclusive lock that leaving WAL takes).
+            until = time.monotonic() + 2
+            while True:
+                try:
+                    db.execute("PRAGMA journal_mode=DELETE").fetchall()
+                except sqlite3.OperationalError as e:
+                    if str(e) == "database is locked" and time.monotonic() < until and not stop.is_set():
+                        time.sleep(0.001)
+                        continue
+                break
+            check_downgrade()
     return db
 db = None
-st = {"python": True, "ops": 0, "commits": 0, "acked": 0, "failed_txns": 0, "fallbacks": 0}
+st = {"python": True, "ops": 0, "commits": 0, "acked": 0, "failed_txns": 0, "fallbacks": 0, "downgrades": 0}
 last = time.monotonic()
 while not stop.is_set():
     if time.monotonic() - last > 0.25:
@@ -109,6 +140,8 @@ while not stop.is_set():
             say("ack %d" % i)
         mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
         say("mode %s %d %d" % (mode, begin, end))
+        if mode != "wal":
+            check_downgrade()
         if cfg.get("reconnect"):
             db.close()
             db = None

@@ -33,6 +33,8 @@ type stressReport struct {
 	ShimRecovered     uint64            `json:"shim_recovered"` // operations walguard completed after a retry
 	Refusals          map[string]uint64 `json:"refusals"`       // walguard refusals by reason
 	Fallbacks         int64             `json:"fallbacks"`      // naive WAL->DELETE fallbacks attempted
+	Downgrades        int               `json:"downgrades"`     // the post-mortem's downgrade: a fallback took the database out of WAL (exact)
+	PythonDowngrades  int               `json:"python_downgrades"`
 	DeleteAttempts    int64             `json:"delete_attempts"`
 	DeleteAccepted    int64             `json:"delete_accepted"`
 	Deliberate        int64             `json:"deliberate_changes"`         // deliberate mode changes (SetJournalMode) made
@@ -47,7 +49,7 @@ type stressReport struct {
 	IntegrityProblems int               `json:"integrity_problems,omitempty"`
 	Lost              int               `json:"lost_acked_writes"`
 	LostSample        []int64           `json:"lost_sample,omitempty"`
-	Safe              bool              `json:"safe"` // integrity ok, nothing lost, no family overlap
+	Safe              bool              `json:"safe"` // integrity ok, nothing lost, no family overlap, no downgrade
 	WorkerErrors      []string          `json:"worker_errors,omitempty"`
 }
 
@@ -56,10 +58,11 @@ type stressReport struct {
 const exitStressInterrupted = 3
 
 // exitCode is 1 on corruption, a lost acknowledged write or, with the
-// guard on, a family overlap; otherwise 3 if the run was interrupted, else 0.
+// guard on, a family overlap or a downgrade; otherwise 3 if the run was
+// interrupted, else 0.
 func (r *stressReport) exitCode() int {
 	switch {
-	case r.Integrity != "ok" || r.Lost > 0 || (r.Guard && r.Overlaps > 0):
+	case r.Integrity != "ok" || r.Lost > 0 || (r.Guard && (r.Overlaps > 0 || r.Downgrades > 0)):
 		return exitFound
 	case r.Interrupted != "":
 		return exitStressInterrupted
@@ -122,6 +125,11 @@ func (r *stressReport) writeText(w io.Writer) error {
 		row("walguard refusals: "+reason, r.Refusals[reason])
 	}
 	row("naive fallbacks to DELETE", r.Fallbacks)
+	downgrades := fmt.Sprint(r.Downgrades)
+	if r.PythonWorkers > 0 {
+		downgrades += fmt.Sprintf(" (%d by python3)", r.PythonDowngrades)
+	}
+	row("... that took the database out of WAL (downgrades)", downgrades)
 	row("DELETE tried / accepted", fmt.Sprintf("%d / %d", r.DeleteAttempts, r.DeleteAccepted))
 	row("deliberate DELETE made / refused", fmt.Sprintf("%d / %d", r.Deliberate, r.DeliberateRefused))
 	row("workers killed", r.Kills)
@@ -139,9 +147,12 @@ func (r *stressReport) writeText(w io.Writer) error {
 		fmt.Fprintf(&b, "worker: %s\n", e)
 	}
 	b.WriteString(stressFooter)
-	verdict := "SAFE: integrity ok, every acknowledged row present, no family overlap"
+	verdict := "SAFE: integrity ok, every acknowledged row present, no family overlap, no downgrade"
 	if !r.Safe {
-		verdict = "UNSAFE: see integrity, acknowledged rows lost and family overlaps above"
+		verdict = "UNSAFE: see integrity, acknowledged rows lost, family overlaps and downgrades above"
+	}
+	if r.Downgrades > 0 {
+		verdict += fmt.Sprintf("\nthe post-mortem's downgrade: %d time(s) a naive fallback took the WAL database to journal_mode=delete while other workers ran", r.Downgrades)
 	}
 	if r.Interrupted != "" {
 		verdict += " (so far: interrupted)"
@@ -162,7 +173,9 @@ A walguard retry is one more attempt at a VFS call that failed with a
 transient fault; one operation may take several, and one that still fails
 reaches SQLite as an error (failed transactions count those in writes).
 A family overlap is two workers writing in different journal families
-(WAL, rollback) at the same time.
+(WAL, rollback) at the same time. A downgrade is the post-mortem's: a
+connection that found the database in WAL ran the naive fallback and the
+header then said rollback, while the other workers ran (exact).
 `
 
 // familyRun is a stretch of one worker's commits in one journal family:

@@ -197,7 +197,7 @@ func TestStressUnguardedMixedProtocolsVerdict(t *testing.T) {
 	if rep.Guard {
 		t.Fatal("report says the guard was on")
 	}
-	wantSafe := rep.Integrity == "ok" && rep.Lost == 0 && rep.Overlaps == 0
+	wantSafe := rep.Integrity == "ok" && rep.Lost == 0 && rep.Overlaps == 0 && rep.Downgrades == 0
 	if rep.Safe != wantSafe {
 		t.Errorf("safe %v, want %v", rep.Safe, wantSafe)
 	}

@@ -49,6 +49,7 @@ type workerStats struct {
 	FailedTxns        int64        `json:"failed_txns"`        // transactions that failed and were retried with new ids
 	Reads             int64        `json:"reads"`              // read operations that succeeded
 	Fallbacks         int64        `json:"fallbacks"`          // naive fallbacks to journal_mode=DELETE attempted
+	Downgrades        int64        `json:"downgrades"`         // ... that took the database out of WAL (the "downgrade" lines)
 	DeleteAttempts    int64        `json:"delete_attempts"`    // journal_mode=DELETE tried outright
 	DeleteOK          int64        `json:"delete_ok"`          // ... and accepted
 	Deliberate        int64        `json:"deliberate"`         // deliberate changes to DELETE (SetJournalMode) made
@@ -79,6 +80,10 @@ func (l *workerLines) printf(format string, args ...any) {
 //	ack ID                     row ID is committed (COMMIT returned nil)
 //	mode wal|delete BEGIN END  the journal mode of the connection after a commit,
 //	                           with the transaction's start and end (Unix ns)
+//	closed                     it closed its connection
+//	downgrade T                the post-mortem's downgrade (at Unix ns T): this
+//	                           connection found the header in WAL, ran the naive
+//	                           fallback, and the header now says rollback
 //	stats JSON                 a workerStats, now and then and at exit
 //
 // It returns the process exit code.
@@ -113,6 +118,12 @@ type stressWorker struct {
 	gv   *wgvfs.VFS // nil with the guard off
 	seq  int64
 	st   workerStats
+	// conn is what the worker knows of its current connection.
+	conn struct {
+		wal      bool // the header said WAL when it opened (after the join, guarded)
+		fellBack bool // it ran the naive fallback
+		said     bool // it reported its downgrade
+	}
 	last time.Time // when stats were last printed
 }
 
@@ -185,18 +196,47 @@ func (w *stressWorker) open() (*sqlite3.Conn, error) {
 		return nil, err
 	}
 	w.st.Ops++
+	w.conn.wal, w.conn.fellBack, w.conn.said = headerFamily(w.cfg.DB) == 2, false, false
 	if _, err := journalMode(conn, "wal"); err != nil {
 		w.fail(err)
 		if w.cfg.Fallback {
 			// The incident's bug: any error from PRAGMA journal_mode=WAL is
 			// taken for "this filesystem cannot do WAL".
 			w.st.Fallbacks++
+			w.conn.fellBack = true
 			if _, err := journalMode(conn, "delete"); err != nil {
 				w.fail(err)
 			}
+			w.checkDowngrade()
 		}
 	}
 	return conn, nil
+}
+
+// checkDowngrade reports the post-mortem's downgrade once per connection:
+// the connection found the database in WAL, ran the naive fallback, and
+// the header now says rollback.
+func (w *stressWorker) checkDowngrade() {
+	if w.conn.fellBack && w.conn.wal && !w.conn.said && headerFamily(w.cfg.DB) == 1 {
+		w.conn.said = true
+		w.st.Downgrades++
+		w.out.printf("downgrade %d", time.Now().UnixNano())
+	}
+}
+
+// headerFamily reads the journal family of db's header: 1 rollback, 2 WAL
+// (bytes 18 and 19 agreeing), 0 otherwise or when it cannot be read.
+func headerFamily(db string) byte {
+	f, err := os.Open(db)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var h [20]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil || h[18] != h[19] {
+		return 0
+	}
+	return h[18]
 }
 
 // journalMode runs PRAGMA journal_mode (=mode unless mode is empty) and
@@ -216,6 +256,7 @@ func (w *stressWorker) step(conn *sqlite3.Conn) (closed bool) {
 	switch r := w.rng.Float64(); {
 	case r < w.cfg.DeleteRate:
 		w.st.DeleteAttempts++
+		w.conn.fellBack = false // what leaves WAL from here is this DELETE, not the fallback
 		got, err := journalMode(conn, "delete")
 		if err != nil {
 			w.fail(err)
@@ -263,6 +304,7 @@ func (w *stressWorker) step(conn *sqlite3.Conn) (closed bool) {
 // success writes once in the rollback family on a connection that asks
 // for no mode; the next open goes back to WAL.
 func (w *stressWorker) deliberateDelete() {
+	w.conn.wal, w.conn.fellBack = false, false
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := w.gv.SetJournalMode(ctx, w.cfg.DB, policy.ModeDelete); err != nil {
@@ -314,6 +356,9 @@ func (w *stressWorker) write(conn *sqlite3.Conn, rows int) {
 	}
 	if mode, err := journalMode(conn, ""); err == nil {
 		w.out.printf("mode %s %d %d", mode, begin.UnixNano(), end.UnixNano())
+		if mode != "wal" {
+			w.checkDowngrade()
+		}
 	} else {
 		w.fail(err)
 	}
