@@ -16,7 +16,9 @@
 **   xWrite -wal/-journal the family is checked again, in memory
 **   xWrite page 1        a change of header bytes 18/19 is recorded first
 **   xRead page 1         a header family this process did not confirm is
-**                        reconciled with the record (foreign flips)
+**                        reconciled with the record (foreign flips); under
+**                        a lock, a switch intent whose switcher died is
+**                        resolved from the header
 **   FCNTL_PRAGMA         journal_mode gated; walguard_status answered
 **
 ** A refusal that waiting can end is SQLITE_BUSY (busy handlers retry it);
@@ -647,6 +649,12 @@ static void mode_for(wg_file *m, int f, uint8_t *mode, uint8_t *reason) {
   }
 }
 
+/* interrupted_detail names an interrupted switch of r, and how it ended. */
+static void interrupted_detail(const wg_record *r, const char *outcome, char *out, size_t n) {
+  wg_textf(out, n, "switch to %s by %s pid %u interrupted; %s", wg_family_name(r->family),
+           r->program[0] ? r->program : "unknown program", (unsigned)r->setter_pid, outcome);
+}
+
 static int header_write_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
   int f = *(int *)arg;
   int prior = header_family(m);
@@ -657,7 +665,13 @@ static int header_write_fn(wg_file *m, const char *op, wg_record *r, void *arg) 
       set_known_family(m, f);
       return WG_PASS;
     }
-    snprintf(d, sizeof d, "hot journal rolled back to %s", wg_family_name(f));
+    if (r->switch_pending) {
+      char what[WG_DETAIL_FIELD + 64];
+      wg_textf(what, sizeof what, "hot journal rolled back to %s", wg_family_name(f));
+      interrupted_detail(r, what, d, sizeof d);
+    } else {
+      snprintf(d, sizeof d, "hot journal rolled back to %s", wg_family_name(f));
+    }
     r->family = (uint8_t)f;
     r->mode = (uint8_t)default_mode(f);
     r->reason = WG_R_RECOVERED;
@@ -755,6 +769,49 @@ static void end_switch(wg_file *m) {
 
 static int observe_header_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
   return reconcile_header(m, op, r, *(int *)arg);
+}
+
+/* ---- interrupted switches (vfs/switch.go resolveInterrupted) ---- */
+
+/* switcher_live reports whether the connection that recorded r's switch
+** intent still holds its participant slot: 1, 0 or -errno. The agreement
+** byte is held. */
+static int switcher_live(wg_file *m, const wg_record *r) {
+  if (r->switch_slot == m->side.slot) return r->setter_pid == (uint32_t)getpid() && m->switching;
+  return wg_side_slot_live(&m->side, r->switch_slot, r->setter_pid, r->host);
+}
+
+/* resolve_interrupted_fn settles a switch intent whose switcher is gone,
+** from a header read under a lock after SQLite rolled back any hot
+** journal: the switch completed if the header shows its family, else it
+** never reached the file (docs/protocol.md, "Interrupted switches"). */
+static int resolve_interrupted_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
+  int hf = *(int *)arg;
+  if (!r->switch_pending) {
+    __atomic_store_n(&m->db->switch_pending, 0, __ATOMIC_RELAXED);
+    return WG_PASS;
+  }
+  if (hf != r->family && hf != r->switch_from) return foreign_flip(m, op, r, hf);
+  int live = switcher_live(m, r);
+  if (live < 0) return sidecar_fault(m, op, live);
+  if (live) return WG_PASS;
+  char d[WG_DETAIL_FIELD + 64];
+  if (hf != r->family) {
+    interrupted_detail(r, "never reached the header", d, sizeof d);
+    r->mode = (uint8_t)default_mode(hf);
+  } else {
+    interrupted_detail(r, "completed", d, sizeof d);
+  }
+  sqlite3_log(SQLITE_NOTICE, "walguard resolved an interrupted switch of %s: %s", m->name, d);
+  r->family = (uint8_t)hf;
+  r->reason = WG_R_RECOVERED;
+  wg_copy_text(r->detail, sizeof r->detail, d);
+  r->switch_pending = 0;
+  r->switch_from = r->switch_slot = 0;
+  int g = write_record_or_fault(m, op, r, -1);
+  if (g) return g;
+  __atomic_store_n(&m->db->switch_pending, 0, __ATOMIC_RELAXED);
+  return WG_PASS;
 }
 
 /* ---- the journal_mode gate (vfs/pragma.go) ---- */
@@ -862,6 +919,12 @@ static int wgRead(sqlite3_file *pFile, void *buf, int amt, sqlite3_int64 off) {
       int f = wg_family_of_header(h[18], h[19]);
       if (f != WG_FAMILY_UNKNOWN && f != known_family(p) && !inherited(p, "read header")) {
         int g = with_agreement(p, "read header", observe_header_fn, &f);
+        if (g) return to_sqlite(g, SQLITE_IOERR_READ);
+      } else if (f != WG_FAMILY_UNKNOWN && __atomic_load_n(&p->db->switch_pending, __ATOMIC_RELAXED) &&
+                 p->lock >= SQLITE_LOCK_SHARED && !p->playback && !p->switching && !inherited(p, "read header")) {
+        /* Under a lock, after any hot journal was rolled back: the header
+        ** shows how an interrupted switch ended. */
+        int g = with_agreement(p, "read header", resolve_interrupted_fn, &f);
         if (g) return to_sqlite(g, SQLITE_IOERR_READ);
       }
     }

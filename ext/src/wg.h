@@ -247,6 +247,9 @@ int wg_side_live_elsewhere(wg_side *s);
 /* wg_side_other_host_live: the host of a live participant (not own slot)
 ** whose entry names a host other than host, copied to out; 1 if found. */
 int wg_side_other_host_live(wg_side *s, const char *host, char *out, size_t outlen);
+/* wg_side_slot_live: whether slot i is owned by another open and its entry
+** decodes and names pid on host (vfs/switch.go switcherLive): 1, 0 or -errno. */
+int wg_side_slot_live(wg_side *s, int i, uint32_t pid, const char *host);
 /* wg_side_probe_db_locks: SQLite's own lock bytes, tested on the mirror
 ** descriptor: *fcntl_pid > 0 a POSIX holder, -1 an OFD holder, 0 none;
 ** *flock 1 if a flock(2) lock is held. */

@@ -446,6 +446,18 @@ int wg_side_other_host_live(wg_side *s, const char *host, char *out, size_t outl
   return 0;
 }
 
+int wg_side_slot_live(wg_side *s, int i, uint32_t pid, const char *host) {
+  if (i < 0 || i >= WG_MAX_SLOTS || i == s->slot) return 0;
+  uint8_t b[WG_SLOT_SIZE];
+  ssize_t n;
+  do n = pread(s->fd, b, sizeof b, WG_SLOT_TABLE_OFFSET + (off_t)i * WG_SLOT_SIZE);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  wg_slot e;
+  if (wg_decode_slot(b, (size_t)n, &e, NULL, 0) != WG_OK || e.pid != pid || strcmp(e.host, host) != 0) return 0;
+  return wg_test_lock_fd(s->fd, WG_SLOT_BYTE(i));
+}
+
 /* wg_side_probe_db_locks tests SQLite's own lock bytes on the database
 ** (sidecar/foreign.go): F_OFD_GETLK over PENDING..SHARED sees POSIX and
 ** OFD holders; a flock LOCK_NB probe sees flock holders. */
