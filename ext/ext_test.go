@@ -127,7 +127,8 @@ func TestProtocolVectors(t *testing.T) {
 // The extension and its unit tests run clean under AddressSanitizer,
 // UndefinedBehaviorSanitizer and LeakSanitizer: the vectors, and a driver
 // that loads the instrumented extension into SQLite and runs open/close
-// loops (no descriptor left behind), four writer threads and a refusal.
+// loops (no descriptor left behind), four writer threads, a refusal and
+// an interrupted switch resolved.
 func TestSanitizers(t *testing.T) {
 	t.Parallel()
 	needLib(t)
@@ -146,7 +147,7 @@ func TestSanitizers(t *testing.T) {
 	}{
 		{lib, append(append([]string{"-fPIC", "-shared"}, san...), sources...), []string{"-lpthread"}},
 		{unit, append(append([]string{}, san...), "test/wg_unit.c", "src/wg_format.c", "src/wg_policy.c"), nil},
-		{driver, append(append([]string{}, san...), "test/wg_driver.c"), []string{"-lsqlite3", "-lpthread"}},
+		{driver, append(append([]string{}, san...), "test/wg_driver.c", "src/wg_format.c", "src/wg_policy.c"), []string{"-lsqlite3", "-lpthread"}},
 	} {
 		if err := compile(b.out, b.args, b.libs...); err != nil {
 			t.Fatalf("a sanitizer build (gcc's libasan and libubsan; .ci/run installs gcc): %v", err)
@@ -180,7 +181,7 @@ func TestThreadSanitizer(t *testing.T) {
 	if err := compile(lib, append(append([]string{"-fPIC", "-shared"}, san...), sources...), "-lpthread"); err != nil {
 		t.Fatalf("a ThreadSanitizer build (gcc's libtsan; .ci/run installs gcc): %v", err)
 	}
-	if err := compile(driver, append(san, "test/wg_driver.c"), "-lsqlite3", "-lpthread"); err != nil {
+	if err := compile(driver, append(san, "test/wg_driver.c", "src/wg_format.c", "src/wg_policy.c"), "-lsqlite3", "-lpthread"); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(driver, lib, t.TempDir())

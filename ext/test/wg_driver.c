@@ -7,17 +7,24 @@
 **   - several threads, each with its own connection, write one database;
 **   - journal_mode=delete is refused while the header says WAL, with a
 **     message naming the database, the operation and the reason;
-**   - PRAGMA walguard_status answers JSON.
+**   - PRAGMA walguard_status answers JSON;
+**   - a switch intent left by a dead switcher is resolved at the first
+**     header read under a lock.
 ** Usage: wg_driver LIBWALGUARD DIR
 */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "../src/wg.h"
 
 static const char *g_lib, *g_dir;
 
@@ -136,6 +143,57 @@ static void refusal_waits(void) {
   sqlite3_close(a);
 }
 
+/* read_record decodes the record of name's sidecar. */
+static void read_record(const char *name, wg_record *r) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s-walguard", g_dir, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0, "open %s", path);
+  uint8_t b[WG_RECORD_SIZE];
+  ssize_t n = pread(fd, b, sizeof b, 0);
+  close(fd);
+  char why[300];
+  CHECK(wg_decode_record(b, n < 0 ? 0 : (size_t)n, r, why, sizeof why) == WG_OK, "record of %s: %s", path, why);
+}
+
+/* An interrupted switch: the record says a switch to WAL by a process
+** that has exited (its slot free) is pending, the header still says
+** rollback. The first read resolves it: "never reached the header". */
+static void interrupted(void) {
+  sqlite3 *db = open_db("intent.db");
+  exec(db, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+  sqlite3_close(db);
+  pid_t child = fork();
+  CHECK(child >= 0, "fork");
+  if (child == 0) _exit(0);
+  CHECK(waitpid(child, NULL, 0) == child, "waitpid");
+  wg_record r;
+  read_record("intent.db", &r);
+  r.family = WG_FAMILY_WAL;
+  r.mode = WG_MODE_WAL;
+  r.reason = WG_R_PRAGMA;
+  r.setter_pid = (uint32_t)child;
+  r.generation++;
+  r.switch_pending = 1;
+  r.switch_from = WG_FAMILY_ROLLBACK;
+  r.switch_slot = 5;
+  uint8_t b[WG_RECORD_SIZE];
+  wg_encode_record(&r, b);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/intent.db-walguard", g_dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  CHECK(fd >= 0 && pwrite(fd, b, sizeof b, 0) == (ssize_t)sizeof b, "write the intent to %s", path);
+  close(fd);
+  db = open_db("intent.db");
+  exec(db, "SELECT count(*) FROM t");
+  sqlite3_close(db);
+  read_record("intent.db", &r);
+  CHECK(!r.switch_pending && r.family == WG_FAMILY_ROLLBACK && r.mode == WG_MODE_DELETE && r.reason == WG_R_RECOVERED &&
+            strstr(r.detail, "interrupted; never reached the header"),
+        "record after the read: pending %d, family %d, mode %d, reason %d, %s", r.switch_pending, r.family, r.mode,
+        r.reason, r.detail);
+}
+
 int main(int argc, char **argv) {
   CHECK(argc == 3, "usage: wg_driver LIBWALGUARD DIR");
   g_lib = argv[1];
@@ -151,6 +209,7 @@ int main(int argc, char **argv) {
   threads();
   refusal();
   refusal_waits();
+  interrupted();
   printf("wg_driver: ok\n");
   return 0;
 }
