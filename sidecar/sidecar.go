@@ -37,7 +37,7 @@ type Sidecar struct {
 	path     string
 	slot     int             // owned slot index, or -1
 	protocol policy.Protocol // protocol byte held shared, or 0
-	family   policy.Family   // family byte held shared, or 0
+	families uint8           // family bytes held shared, a bit per family (familyBit)
 	data     *[DataSize]byte // the data area as ReadRecordAndSlots read it, until UnlockAgreement
 	dataLen  int
 	hook     func(op, path string) error
@@ -140,7 +140,7 @@ func (s *Sidecar) Close() error {
 	err := s.closeMirror() // first: a mirror byte is never held without its sidecar byte
 	err = errors.Join(err, s.f.Close())
 	s.f = nil
-	s.slot, s.protocol, s.family = -1, 0, 0
+	s.slot, s.protocol, s.families = -1, 0, 0
 	return err
 }
 
@@ -310,36 +310,79 @@ func (s *Sidecar) HoldProtocol(p policy.Protocol) error {
 	return nil
 }
 
+// ReleaseProtocol drops the protocol byte this open held, if any.
+func (s *Sidecar) ReleaseProtocol() error {
+	if s.protocol == 0 {
+		return nil
+	}
+	if err := s.unlock(ProtocolByte(s.protocol)); err != nil {
+		return err
+	}
+	s.protocol = 0
+	return nil
+}
+
 // HoldFamily declares that this open's connection writes with family f,
 // dropping any other family it held.
 func (s *Sidecar) HoldFamily(f policy.Family) error {
-	if s.family == f {
+	if s.families == familyBit(f) {
 		return nil
 	}
 	if err := s.ReleaseFamily(); err != nil {
 		return err
 	}
+	return s.DeclareFamily(f)
+}
+
+// ReleaseFamily drops every family this open held.
+func (s *Sidecar) ReleaseFamily() error {
+	for _, f := range [2]policy.Family{policy.FamilyRollback, policy.FamilyWAL} {
+		if err := s.WithdrawFamily(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeclareFamily takes family f's byte, keeping any other family this open
+// holds: an open that serves several connections of a process (the Go
+// shim's) declares each family one of them writes with.
+func (s *Sidecar) DeclareFamily(f policy.Family) error {
+	if s.families&familyBit(f) != 0 {
+		return nil
+	}
 	if err := s.tryLock(FamilyByte(f), false); err != nil {
 		return s.heldErr(err)
 	}
-	s.family = f
+	s.families |= familyBit(f)
 	return nil
 }
 
-// ReleaseFamily drops the family this open held, if any.
-func (s *Sidecar) ReleaseFamily() error {
-	if s.family == 0 {
+// WithdrawFamily drops family f's byte, if this open holds it.
+func (s *Sidecar) WithdrawFamily(f policy.Family) error {
+	if s.families&familyBit(f) == 0 {
 		return nil
 	}
-	if err := s.unlock(FamilyByte(s.family)); err != nil {
+	if err := s.unlock(FamilyByte(f)); err != nil {
 		return err
 	}
-	s.family = 0
+	s.families &^= familyBit(f)
 	return nil
 }
 
-// Family returns the family this open holds, or FamilyUnknown.
-func (s *Sidecar) Family() policy.Family { return s.family }
+// Family returns the family this open holds: FamilyUnknown if it holds
+// none, or both.
+func (s *Sidecar) Family() policy.Family {
+	switch s.families {
+	case familyBit(policy.FamilyRollback):
+		return policy.FamilyRollback
+	case familyBit(policy.FamilyWAL):
+		return policy.FamilyWAL
+	}
+	return policy.FamilyUnknown
+}
+
+func familyBit(f policy.Family) uint8 { return 1 << (f & 7) }
 
 // OthersUseProtocol reports whether another open holds protocol p's byte.
 func (s *Sidecar) OthersUseProtocol(p policy.Protocol) (bool, error) {

@@ -9,8 +9,8 @@ import (
 	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/walguard/walguard/internal/forward"
+	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/policy"
-	"github.com/walguard/walguard/sidecar"
 
 	"github.com/walguard/walguard/errclass"
 )
@@ -23,7 +23,7 @@ type mainFile struct {
 	g     *VFS
 	db    *dbState
 	name  string
-	side  *sidecar.Sidecar
+	side  *connSide // this connection's use of its process's participation
 	proto policy.Protocol
 	shm   vfs.SharedMemory // offered to SQLite; nil where WAL cannot work
 	lock  vfs.LockLevel
@@ -84,7 +84,10 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 			DB: path, Op: "open", Reason: policy.ReasonSidecarUnavailable, Why: unsupportedPlatform(),
 		})
 	}
-	if err := g.refuseSecondName(m.db, path); err != nil {
+	// One stat of the path: the hard-link test's, and the identity a
+	// participation this process already has is checked against.
+	fi, links, linksKnown, _ := nlink.Stat(path)
+	if err := g.refuseSecondName(m.db, path, links, linksKnown); err != nil {
 		file.Close()
 		return nil, flags, err
 	}
@@ -92,8 +95,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	// A transient fault opening the sidecar is retried within the budget,
 	// then refused as transient (BUSY): only a lasting failure (EACCES, a
 	// symlink, a FIFO, ...) makes the sidecar unavailable.
-	side := sidecar.OpenOptions{Hook: g.opts.SidecarHook, NoMirror: flockOverNetwork(m)}
-	m.side, err = retried(g, func() (*sidecar.Sidecar, error) { return sidecar.OpenSidecar(path, side) })
+	m.side, err = g.joinParticipation(m.db, path, fi, partKey{proto: m.proto, noMirror: flockOverNetwork(m)})
 	if err != nil {
 		file.Close()
 		if errclass.Classify(err) == policy.ClassTransient {

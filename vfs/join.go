@@ -165,7 +165,32 @@ func defaultMode(f policy.Family) policy.JournalMode {
 }
 
 // admit joins the participants with this connection's locking protocol.
+//
+// A connection whose process already holds the protocol byte joins in
+// memory: nothing another participant sees changes, so there is nothing to
+// decide under the agreement byte (docs/design.md, "Participation per
+// process"). The header's family, which a full join reconciles with the
+// record, is checked by SQLite's first read of it (ReadAt), against the
+// family this process last confirmed.
 func (m *mainFile) admit(op string) error {
+	if m.side.ProcessJoined() {
+		// Holders of SQLite's own locks without walguard come and go
+		// without a slot: each join tests for them.
+		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Foreign: m.foreignProtocols(op)})
+		if !d.Allow {
+			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why})
+		}
+	}
+	if m.side.JoinSibling() {
+		m.admitted = true
+		if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL && m.shm != nil && !m.operator {
+			// As joinWALEarly: SQLite's first read will open the -wal.
+			if ok, err := m.side.JoinFamilySibling(policy.FamilyWAL); err == nil && ok {
+				m.family, m.early = policy.FamilyWAL, true
+			}
+		}
+		return nil
+	}
 	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
 		if rec.Family != policy.FamilyUnknown {
@@ -242,6 +267,15 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 			return err
 		}
 	}
+	if m.family == policy.FamilyUnknown && !m.operator && !m.needsGate(want) {
+		// The process writes with want already: declare it in memory.
+		if ok, err := m.side.JoinFamilySibling(want); err != nil {
+			return m.sidecarFault(op, err)
+		} else if ok {
+			m.family, m.early = want, false
+			return nil
+		}
+	}
 	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		if err := m.gateUnseenLeave(op, want, rec); err != nil {
 			return err
@@ -274,6 +308,13 @@ func (m *mainFile) joinFamily(op string, want policy.Family) error {
 		}
 		return nil
 	})
+}
+
+// needsGate reports whether a join to family want must go through
+// gateUnseenLeave: a rollback join while this process last saw the header
+// say WAL.
+func (m *mainFile) needsGate(want policy.Family) bool {
+	return want == policy.FamilyRollback && policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL
 }
 
 // gateUnseenLeave decides, at a rollback join under a WAL header, a leave

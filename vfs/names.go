@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
 )
@@ -20,13 +19,10 @@ import (
 // symbolic links) and are not affected.
 
 // refuseSecondName returns a refusal for a database file that has more
-// than one name, or nil. It costs one stat, at open.
-func (g *VFS) refuseSecondName(db *dbState, path string) error {
-	if g.pol.AllowHardLinks {
-		return nil
-	}
-	n, known, err := nlink.Count(path)
-	if err != nil || !known || n <= 1 {
+// than one name, or nil. n and known are the file's count of names, from
+// the stat openMain makes at each open (nlink.Stat).
+func (g *VFS) refuseSecondName(db *dbState, path string, n uint64, known bool) error {
+	if g.pol.AllowHardLinks || !known || n <= 1 {
 		return nil // an unreadable count is the base VFS's business, not a refusal
 	}
 	return g.refuse(db, &RefusalError{

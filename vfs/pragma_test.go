@@ -128,7 +128,7 @@ func TestStatusPragma(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.DB != path || got.Sidecar.Schema != sidecar.StatusSchema || got.Sidecar.Path != sidecar.SidecarPath(path) ||
-		len(got.Sidecar.Participants) != 2 || got.FileSystem != want.FileSystem {
+		len(got.Sidecar.Participants) != 1 || got.FileSystem != want.FileSystem {
 		t.Fatalf("pragma answered %s", raw)
 	}
 	if got.LastRefusal == nil || *got.LastRefusal != *want.LastRefusal || got.LastRefusal.Reason != policy.ReasonDowngradeWhileWAL.String() ||

@@ -329,11 +329,12 @@ func (s scenario) decide(t *testing.T) outcome {
 				t.Skipf("hard links: %v", err)
 			}
 		}
-		if n, known, _ := nlink.Count(path); !known || int(n) != s.nlink {
+		n, known, _ := nlink.Count(path)
+		if !known || int(n) != s.nlink {
 			t.Skipf("this system does not count links (%d, %v)", n, known)
 		}
 		g := New(Options{Policy: &s.pol})
-		err := g.refuseSecondName(g.db(path), path)
+		err := g.refuseSecondName(g.db(path), path, n, known)
 		if err == nil {
 			return outcome{expect: "admit"}
 		}

@@ -126,7 +126,7 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 			// This connection's own switch failed and is rolled back.
 			rec.Family, rec.Mode, rec.Switch = f, defaultMode(f), sidecar.SwitchIntent{}
 			rec.Reason, rec.Detail = policy.ReasonRecovered, fmt.Sprintf("switch to %s failed and was rolled back", f.Other())
-			m.switching = false
+			m.setSwitching(false)
 			return m.writeRecordOrFault(op, rec)
 		case prior == f || prior == policy.FamilyUnknown:
 			// The family on disk does not change: a view that was stale,
@@ -160,9 +160,19 @@ func (m *mainFile) recordHeaderWrite(f policy.Family) error {
 		if err := m.writeRecordOrFault(op, rec); err != nil {
 			return err
 		}
-		m.switching, m.switchFrom = rec.Switch.Pending, prior
+		m.setSwitching(rec.Switch.Pending)
+		m.switchFrom = prior
 		return nil
 	})
+}
+
+// setSwitching records whether this connection has a switch intent
+// recorded, and counts it for its process (switcherLive).
+func (m *mainFile) setSwitching(on bool) {
+	if on != m.switching {
+		m.side.SetSwitching(on)
+	}
+	m.switching = on
 }
 
 // approvedSwitch reports whether this file's pragma approved the change of
@@ -212,7 +222,7 @@ func (m *mainFile) followRestoredHeader(op string, rec *sidecar.Record, f policy
 // ended, committed or rolled back: the record follows the header, and a
 // rollback declaration that the header's WAL has made moot is dropped.
 func (m *mainFile) endSwitch() {
-	m.switching = false
+	m.setSwitching(false)
 	m.approved, m.approvedAt = policy.FamilyUnknown, policy.FamilyUnknown
 	err := m.withAgreement("end switch", func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
@@ -331,8 +341,9 @@ func (m *mainFile) resolveInterrupted(hf policy.Family) error {
 // switcherLive reports whether the connection that recorded rec's switch
 // intent still holds its participant slot. The agreement byte is held.
 func (m *mainFile) switcherLive(rec *sidecar.Record) (bool, error) {
-	if rec.Switch.Slot == m.side.Slot() {
-		return rec.SetterPID == processID && m.switching, nil
+	if rec.Switch.Slot == m.side.Slot() && rec.SetterPID == processID {
+		// This process's slot: one of its connections recorded it.
+		return m.switching || m.side.SwitchingHere(), nil
 	}
 	live, err := m.side.ParticipantsWhere(func(s sidecar.Slot) bool {
 		return s.PID == rec.SetterPID && s.Host == rec.Host

@@ -48,7 +48,8 @@ type dbState struct {
 	settled atomic.Bool
 
 	mu          sync.Mutex
-	lastRefusal *RefusalError // +checklocks:mu
+	lastRefusal *RefusalError              // +checklocks:mu
+	parts       map[partKey]*participation // +checklocks:mu; this process's participations, for its next connections
 }
 
 var (

@@ -18,3 +18,12 @@ func count(path string) (uint64, bool, error) {
 	}
 	return uint64(info.NumberOfLinks), true, nil
 }
+
+func stat(path string) (os.FileInfo, uint64, bool, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	n, known, err := count(path)
+	return fi, n, known, err
+}
