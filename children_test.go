@@ -17,6 +17,7 @@ import (
 var childRoles = map[string]func(){
 	"writer":  childWriter,
 	"holdwal": childHoldWAL,
+	"twowal":  childTwoWAL,
 	"nolock":  childNoLock,
 }
 
@@ -121,4 +122,37 @@ func childNoLock() {
 	fmt.Println("ready")
 	testproc.WaitForEOF()
 	c.Close()
+}
+
+// childTwoWAL opens WG_DB (a WAL database) twice through walguard, reads
+// through both connections, prints "ready"; on the line "close one" it
+// closes the first and prints "one closed"; when stdin closes it closes
+// the second and prints "closed".
+func childTwoWAL() {
+	db := os.Getenv("WG_DB")
+	var conns [2]*sqlite3.Conn
+	for i := range conns {
+		c, err := sqlite3.Open("file:" + db + "?vfs=walguard")
+		if err != nil {
+			childFatal("open %d: %v", i, err)
+		}
+		c.BusyTimeout(5 * time.Second)
+		if err := c.Exec("SELECT count(*) FROM t"); err != nil {
+			childFatal("read %d: %v", i, err)
+		}
+		conns[i] = c
+	}
+	fmt.Println("ready")
+	if line := testproc.ReadLine(); line != "close one" {
+		childFatal("unexpected command %q", line)
+	}
+	if err := conns[0].Close(); err != nil {
+		childFatal("close: %v", err)
+	}
+	fmt.Println("one closed")
+	testproc.WaitForEOF()
+	if err := conns[1].Close(); err != nil {
+		childFatal("close: %v", err)
+	}
+	fmt.Println("closed")
 }

@@ -311,3 +311,42 @@ func TestSetJournalModeCreatesNothing(t *testing.T) {
 		t.Fatalf("SetJournalMode created %s: %v", path, err)
 	}
 }
+
+// A process takes part once, whatever its number of connections: another
+// process sees one participant, and its declarations last until its last
+// connection closes, not its first (the connections share the process's
+// locks, counted).
+func TestProcessParticipatesUntilItsLastConnectionCloses(t *testing.T) {
+	path := sqltest.TempDB(t)
+	createTable(t, path, "wal")
+	holder := testproc.Start(t, os.Args[0], "twowal", "WG_DB="+path)
+	holder.Expect("ready")
+
+	g := wgvfs.New(wgvfs.Options{})
+	snap, err := sidecar.ReadSnapshot(path)
+	if err != nil || len(snap.Participants) != 1 || snap.Participants[0].Slot.PID != uint32(holder.Pid()) {
+		t.Fatalf("participants %+v (%v), want the child once", snap.Participants, err)
+	}
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	if err := g.SetJournalMode(short(), path, policy.ModeDelete); !errors.Is(err, wgvfs.ErrNotAlone) {
+		t.Fatalf("SetJournalMode beside two connections of a process: %v, want ErrNotAlone", err)
+	}
+	holder.Send("close one")
+	holder.Expect("one closed")
+	if err := g.SetJournalMode(short(), path, policy.ModeDelete); !errors.Is(err, wgvfs.ErrNotAlone) {
+		t.Fatalf("SetJournalMode beside the process's last connection: %v, want ErrNotAlone", err)
+	}
+	if sqltest.HeaderFamily(t, path) != 2 {
+		t.Fatal("header no longer says WAL")
+	}
+	if _, err := holder.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetJournalMode(t.Context(), path, policy.ModeDelete); err != nil {
+		t.Fatalf("SetJournalMode once the process closed: %v", err)
+	}
+}
