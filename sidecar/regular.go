@@ -9,20 +9,27 @@ import (
 // and without blocking (a FIFO in its place would wait for a writer), and
 // refuses anything but a regular file with ErrNotRegular.
 func openRegular(path string, flag int) (*os.File, error) {
+	f, _, err := openRegularInfo(path, flag)
+	return f, err
+}
+
+// openRegularInfo is openRegular that also returns what fstat(2) said of
+// the file it opened.
+func openRegularInfo(path string, flag int) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, flag|oNoFollow|oNonBlock, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fi.Mode().Type())
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fi.Mode().Type())
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // preallocate writes the whole data area of a new sidecar as zeros (which

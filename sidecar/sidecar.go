@@ -35,6 +35,7 @@ type Sidecar struct {
 	f        *os.File
 	db       *os.File // the database, where the lock bytes are mirrored (mirror.go); nil without one
 	path     string
+	info     os.FileInfo // the sidecar this open holds, as fstat(2) showed it at open
 	slot     int             // owned slot index, or -1
 	protocol policy.Protocol // protocol byte held shared, or 0
 	families uint8           // family bytes held shared, a bit per family (familyBit)
@@ -75,12 +76,16 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 			return nil, fmt.Errorf("%s: %w", s.path, ErrSymlink)
 		}
 	}
-	f, err := openRegular(s.path, os.O_RDWR)
+	f, fi, err := openRegularInfo(s.path, os.O_RDWR)
 	for attempt := 0; errors.Is(err, fs.ErrNotExist) && attempt < 3; attempt++ {
 		f, err = createSidecar(s.path, dbPath, opts.Perm)
 		if errors.Is(err, fs.ErrExist) {
 			// Another participant created it first: open theirs.
-			f, err = openRegular(s.path, os.O_RDWR)
+			f, fi, err = openRegularInfo(s.path, os.O_RDWR)
+		} else if err == nil {
+			if fi, err = f.Stat(); err != nil {
+				f.Close()
+			}
 		}
 	}
 	if err != nil {
@@ -89,7 +94,7 @@ func OpenSidecar(dbPath string, opts OpenOptions) (*Sidecar, error) {
 		}
 		return nil, err
 	}
-	s.f = f
+	s.f, s.info = f, fi
 	if opts.NoMirror {
 		return s, nil
 	}
@@ -124,6 +129,11 @@ func createSidecar(path, dbPath string, perm fs.FileMode) (*os.File, error) {
 	preallocate(f)
 	return f, nil
 }
+
+// Info returns what fstat(2) said of the sidecar this open holds, when it
+// was opened: compare it with the path's (os.SameFile) to tell whether the
+// path still leads to it.
+func (s *Sidecar) Info() os.FileInfo { return s.info }
 
 // Path returns the sidecar's path.
 func (s *Sidecar) Path() string { return s.path }

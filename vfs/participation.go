@@ -93,9 +93,8 @@ func (g *VFS) joinParticipation(db *dbState, path string, fi os.FileInfo, key pa
 	p := &participation{side: side, dbInfo: fi, agree: make(chan struct{}, 1), conns: 1}
 	if shareParticipation && fi != nil {
 		// The sidecar this descriptor holds, as a later open will compare
-		// it: what its path shows now (one lstat, at a process's first
-		// join only).
-		if sc, err := os.Lstat(side.Path()); err == nil {
+		// it with its path.
+		if sc := side.Info(); sc != nil {
 			p.scInfo, p.db, p.key = sc, db, key
 			db.mu.Lock()
 			if db.parts == nil {

@@ -28,7 +28,7 @@ import (
 func main() {
 	vfsName := flag.String("vfs", "os", "VFS to open the database with: os or walguard")
 	mode := flag.String("mode", "wal", "journal mode: wal (synchronous=NORMAL) or delete (synchronous=FULL)")
-	op := flag.String("op", "txn", "operation to repeat: txn, read or open")
+	op := flag.String("op", "txn", "operation to repeat: txn, read, open (beside a connection left open) or firstopen (with none)")
 	n := flag.Int("n", 1000, "operations to run")
 	dir := flag.String("dir", os.TempDir(), "directory to create the database in")
 	flag.Parse()
@@ -77,8 +77,21 @@ func run(vfsName, mode, op string, n int, dir string) error {
 		if err = fill(c); err == nil {
 			err = opens(u.String(), n)
 		}
+	case "firstopen":
+		// No other connection open: each open is its process's first
+		// (a program that opens one connection per request).
+		if err = fill(c); err == nil {
+			if err = c.Close(); err == nil {
+				err = opens(u.String(), n)
+			}
+			if err == nil {
+				// For the check below; the deferred Close above closed
+				// the first connection already, which is harmless.
+				c, err = sqlite3.Open(u.String())
+			}
+		}
 	default:
-		err = fmt.Errorf("unknown op %q: want txn, read or open", op)
+		err = fmt.Errorf("unknown op %q: want txn, read, open or firstopen", op)
 	}
 	if err != nil {
 		return err
