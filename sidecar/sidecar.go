@@ -35,7 +35,7 @@ type Sidecar struct {
 	f        *os.File
 	db       *os.File // the database, where the lock bytes are mirrored (mirror.go); nil without one
 	path     string
-	info     os.FileInfo // the sidecar this open holds, as fstat(2) showed it at open
+	info     os.FileInfo     // the sidecar this open holds, as fstat(2) showed it at open
 	slot     int             // owned slot index, or -1
 	protocol policy.Protocol // protocol byte held shared, or 0
 	families uint8           // family bytes held shared, a bit per family (familyBit)
