@@ -1,0 +1,83 @@
+//go:build unix
+
+package walguard_test
+
+import (
+	"errors"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/walguard/walguard/internal/sqltest"
+	"github.com/walguard/walguard/internal/testproc"
+	"github.com/walguard/walguard/sidecar"
+	wgvfs "github.com/walguard/walguard/vfs"
+)
+
+// Review of e7590d3 (participation per process). A switch intent names
+// its switcher by slot and pid; with one slot per process, every
+// connection of the switcher's process matches. A switcher whose end of
+// switch could not be recorded (endSwitch: the agreement byte or the
+// sidecar failed) leaves the intent for "the next reader once this
+// connection is gone" — but now other processes see the switcher live for
+// as long as any connection of its process is open (a database/sql pool:
+// forever), and the process's own connections never look (its
+// switchPending is not set). Before, the switcher's slot was its own and
+// was freed at its close.
+func TestReviewIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) {
+	path := sqltest.TempDB(t)
+	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
+	sqltest.Exec(t, c, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	c.Close()
+
+	// Armed, the hook fails the first agreement lock after the record's
+	// next sync: the intent is written, its end is not.
+	var armed, synced, failed atomic.Bool
+	hook := func(op, _ string) error {
+		if !armed.Load() {
+			return nil
+		}
+		switch {
+		case op == "sync":
+			synced.Store(true)
+		case op == "lock" && synced.Load() && !failed.Load():
+			failed.Store(true)
+			return errors.New("injected: agreement lock failed")
+		}
+		return nil
+	}
+	name := sqltest.Register(t, wgvfs.New(wgvfs.Options{SidecarHook: hook}))
+	switcher := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+	sibling := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+	sqltest.Exec(t, sibling, "SELECT count(*) FROM t")
+	armed.Store(true)
+	sqltest.Query(t, switcher, "PRAGMA journal_mode=wal")
+	armed.Store(false)
+	if !failed.Load() {
+		t.Fatal("the end of the switch was never attempted")
+	}
+	st, err := sidecar.ReadStatus(path)
+	if err != nil || st.Record == nil || !st.Record.Switch.Pending {
+		t.Fatalf("record %+v (%v): want the switch intent left pending", st.Record, err)
+	}
+	// The switcher is gone; its sibling stays, as a pool's idle
+	// connection would.
+	if err := switcher.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sqltest.Exec(t, sibling, "SELECT count(*) FROM t")
+
+	// Another process reads under a lock: the switch's connection is
+	// gone, so the intent is resolved (the header says WAL: completed).
+	reader := testproc.Start(t, os.Args[0], "holdwal", "WG_DB="+path)
+	reader.Expect("ready")
+	st, err = sidecar.ReadStatus(path)
+	if err != nil || st.Record == nil {
+		t.Fatalf("record: %v", err)
+	}
+	if st.Record.Switch.Pending {
+		t.Errorf("the switch intent of a closed connection stays pending while a sibling of its process is open: %+v", st.Record.Switch)
+	}
+	reader.Wait()
+	sibling.Close()
+}
