@@ -4,6 +4,7 @@ package walguard_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -80,4 +81,45 @@ func TestReviewIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) 
 	}
 	reader.Wait()
 	sibling.Close()
+}
+
+// Review of e7590d3. An interrupted switch is resolved by a header read
+// under a lock once a record read has shown the intent (switchPending,
+// set by reconcileHeader at a full join). A connection whose process
+// already participates joins in memory and reads no record, so while the
+// header shows the family this process last confirmed, an intent left by
+// a switcher that died is never resolved by this process's new
+// connections; before, every connection's join read the record.
+func TestReviewSiblingResolvesAnInterruptedSwitch(t *testing.T) {
+	for at := 1; ; at++ {
+		path := startDatabase(t, "delete")
+		name := sqltest.Register(t, wgvfs.New(wgvfs.Options{}))
+		first := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+		sqltest.Exec(t, first, "SELECT count(*) FROM t")
+
+		child := testproc.Start(t, os.Args[0], "killswitch", "WG_DB="+path, "WG_TO=wal", fmt.Sprint("WG_KILL_AT=", at))
+		_, err := child.Wait()
+		st, serr := sidecar.ReadStatus(path)
+		if serr != nil || st.Record == nil {
+			t.Fatalf("kill at %d: record: %v", at, serr)
+		}
+		if err == nil {
+			t.Fatal("no kill left an intent with the header unchanged: the test proves nothing")
+		}
+		if !st.Record.Switch.Pending || sqltest.HeaderFamily(t, path) != 1 {
+			first.Close()
+			continue
+		}
+		// The switcher is dead and the header still says rollback: the
+		// next connection of this process that reads resolves the intent.
+		next := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+		sqltest.Exec(t, next, "SELECT count(*) FROM t")
+		st, _ = sidecar.ReadStatus(path)
+		if st.Record == nil || st.Record.Switch.Pending {
+			t.Errorf("kill at %d: a new connection read the database and left the dead switcher's intent pending: %+v", at, st.Record)
+		}
+		next.Close()
+		first.Close()
+		return
+	}
 }
