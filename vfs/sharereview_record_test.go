@@ -1,0 +1,50 @@
+package vfs_test
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/walguard/walguard/policy"
+	"github.com/walguard/walguard/sidecar"
+	wgvfs "github.com/walguard/walguard/vfs"
+)
+
+// Review of e7590d3 (participation per process): a connection whose
+// process already participates joins in memory and never reads the
+// record, so a record torn while the process participates is neither
+// refused (policy.RecordRefuse) nor rebuilt at its connections' opens, as
+// it is at every other process's (invariant 5: detected and rebuilt or
+// refused, never trusted). Here the torn record is written in place (the
+// same inode, slots kept), as a faulty writer or a bad disk would.
+func TestReviewSiblingOpenDetectsATornRecord(t *testing.T) {
+	p := policy.Default()
+	p.CorruptRecord = policy.RecordRefuse
+	name, g := registerTestVFS(t, wgvfs.Options{Policy: &p})
+	path := tempDB(t)
+	keep := openConn(t, dsn(path, name))
+	mustExec(t, keep, "CREATE TABLE t(x)")
+	defer keep.Close()
+
+	rec := sidecar.EncodeRecord(sidecar.Record{Generation: 1, Family: policy.FamilyRollback})
+	rec[30] ^= 0xff // torn: the checksum no longer matches
+	f, err := os.OpenFile(sidecar.SidecarPath(path), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(rec[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	c, err := sqlite3.Open(dsn(path, name))
+	if err == nil {
+		defer c.Close()
+		err = c.Exec("INSERT INTO t VALUES(1)")
+	}
+	if r := g.LastRefusal(path); err == nil || r == nil || r.Reason != policy.ReasonSidecarCorrupt || !errors.Is(r, sidecar.ErrChecksum) {
+		t.Fatalf("a new connection over a torn record: %v (last refusal %v); want it refused as corrupt, as another process's is", err, r)
+	}
+}
