@@ -196,6 +196,55 @@ func (s *Sidecar) UnlockAgreement() error {
 	return s.unlock(AgreementByte)
 }
 
+// LockAgreementMirror takes the agreement byte's mirror on the database
+// alone (the sidecar's byte where there is no mirror), trying for up to
+// wait: every participant takes the mirror too when it takes the
+// agreement, so this excludes them all, for a step that reads but
+// changes nothing on the sidecar (a join in memory of a process's next
+// connection: docs/protocol.md, "Connections of one process"). Release it
+// with UnlockAgreementMirror.
+func (s *Sidecar) LockAgreementMirror(wait time.Duration) error {
+	if s.db == nil {
+		return s.LockAgreement(wait)
+	}
+	if err := s.fault("lock"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(wait)
+	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
+		err := filelock.TryLock(s.db, MirrorByte(AgreementByte), true)
+		if err != filelock.ErrHeld {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %w", s.path, ErrBusy)
+		}
+		time.Sleep(delay)
+	}
+}
+
+// UnlockAgreementMirror releases what LockAgreementMirror took.
+func (s *Sidecar) UnlockAgreementMirror() error {
+	if s.db == nil {
+		return s.UnlockAgreement()
+	}
+	return filelock.Unlock(s.db, MirrorByte(AgreementByte))
+}
+
+// ReleaseSlot gives the owned slot back, if any: its entry then describes
+// nobody.
+func (s *Sidecar) ReleaseSlot() error {
+	if s.slot < 0 {
+		return nil
+	}
+	if err := s.unlock(SlotByte(s.slot)); err != nil {
+		return err
+	}
+	setOwnedHere(s.path, s.slot, false)
+	s.slot = -1
+	return nil
+}
+
 // ReadRecord reads and verifies the record. A sidecar with no record yet
 // gives ErrNoRecord.
 func (s *Sidecar) ReadRecord() (Record, error) {

@@ -167,29 +167,12 @@ func defaultMode(f policy.Family) policy.JournalMode {
 // admit joins the participants with this connection's locking protocol.
 //
 // A connection whose process already holds the protocol byte joins in
-// memory: nothing another participant sees changes, so there is nothing to
-// decide under the agreement byte (docs/design.md, "Participation per
-// process"). The header's family, which a full join reconciles with the
-// record, is checked by SQLite's first read of it (ReadAt), against the
-// family this process last confirmed.
+// memory (joinInMemory); otherwise, and where that cannot decide, in full.
 func (m *mainFile) admit(op string) error {
 	if m.side.ProcessJoined() {
-		// Holders of SQLite's own locks without walguard come and go
-		// without a slot: each join tests for them.
-		d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Foreign: m.foreignProtocols(op)})
-		if !d.Allow {
-			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why})
+		if joined, err := m.joinInMemory(op); err != nil || joined {
+			return err
 		}
-	}
-	if m.side.JoinSibling() {
-		m.admitted = true
-		if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL && m.shm != nil && !m.operator {
-			// As joinWALEarly: SQLite's first read will open the -wal.
-			if ok, err := m.side.JoinFamilySibling(policy.FamilyWAL); err == nil && ok {
-				m.family, m.early = policy.FamilyWAL, true
-			}
-		}
-		return nil
 	}
 	return m.withAgreement(op, func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
@@ -211,14 +194,11 @@ func (m *mainFile) admit(op string) error {
 		if !d.Allow {
 			return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: *rec})
 		}
-		if _, err := m.side.AcquireSlot(); err != nil {
+		if err := m.side.Join(m.proto); err != nil {
 			if errors.Is(err, sidecar.ErrSlotsFull) {
 				return m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: policy.ReasonSlotsFull, Err: err,
-					Why: "too many connections are open on this database; retry when one closes"})
+					Why: "every participant slot is taken by a live process; retry when one closes"})
 			}
-			return m.sidecarFault(op, err)
-		}
-		if err := m.side.HoldProtocol(m.proto); err != nil {
 			return m.sidecarFault(op, err)
 		}
 		m.joinWALEarly(rec, hf)
@@ -228,6 +208,46 @@ func (m *mainFile) admit(op string) error {
 		m.admitted = true
 		return nil
 	})
+}
+
+// joinInMemory admits a connection whose process already holds the
+// protocol byte (docs/design.md, "Participation per process"): nothing any
+// other participant sees changes, so it needs neither the agreement byte
+// on the sidecar nor a write. Under the agreement byte's mirror alone
+// (which keeps every other join and record change out, and other
+// processes' probes of SQLite's lock bytes from meeting this one's), it
+// reads the record (a torn one, or none, goes to the full join, which
+// repairs or refuses it; a switch intent is noted for the header reads),
+// probes SQLite's lock bytes for participants without walguard (they come
+// and go without a slot), and counts the connection in. The header's
+// family, which a full join reconciles with the record, is checked by
+// SQLite's first read of it (ReadAt), against the family this process
+// last confirmed. false, nil: join in full.
+func (m *mainFile) joinInMemory(op string) (bool, error) {
+	if err := m.side.LockAgreementMirror(m.g.opts.AgreementWait); err != nil {
+		return false, m.sidecarFault(op, err)
+	}
+	defer m.side.UnlockAgreementMirror()
+	rec, err := m.side.ReadRecord()
+	if err != nil {
+		return false, nil
+	}
+	m.db.switchPending.Store(rec.Switch.Pending)
+	d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Foreign: m.foreignProtocols(op)})
+	if !d.Allow {
+		return false, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: rec})
+	}
+	if !m.side.JoinSibling() {
+		return false, nil // the process's last admitted connection closed meanwhile
+	}
+	m.admitted = true
+	if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL && m.shm != nil && !m.operator {
+		// As joinWALEarly: SQLite's first read will open the -wal.
+		if ok, err := m.side.JoinFamilySibling(policy.FamilyWAL); err == nil && ok {
+			m.family, m.early = policy.FamilyWAL, true
+		}
+	}
+	return true, nil
 }
 
 // joinWALEarly declares the WAL family in the protocol join, when the

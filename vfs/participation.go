@@ -200,16 +200,8 @@ func (c *connSide) JoinFamilySibling(f policy.Family) (bool, error) {
 // for the process's other connections and then for other processes.
 func (c *connSide) LockAgreement(wait time.Duration) error {
 	deadline := time.Now().Add(wait)
-	select {
-	case c.p.agree <- struct{}{}:
-	default:
-		t := time.NewTimer(wait)
-		select {
-		case c.p.agree <- struct{}{}:
-			t.Stop()
-		case <-t.C:
-			return fmt.Errorf("%s: %w (held by another connection of this process)", c.Path(), sidecar.ErrBusy)
-		}
+	if err := c.turn(wait); err != nil {
+		return err
 	}
 	if err := c.p.side.LockAgreement(max(time.Until(deadline), 0)); err != nil {
 		<-c.p.agree
@@ -225,6 +217,46 @@ func (c *connSide) UnlockAgreement() error {
 	return err
 }
 
+// LockAgreementMirror takes the agreement byte's mirror alone, for a join
+// in memory: it excludes every other participant's join and record
+// change (they all take the mirror too) for a step that reads the record
+// and probes SQLite's lock bytes but changes nothing on the sidecar.
+func (c *connSide) LockAgreementMirror(wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	if err := c.turn(wait); err != nil {
+		return err
+	}
+	if err := c.p.side.LockAgreementMirror(max(time.Until(deadline), 0)); err != nil {
+		<-c.p.agree
+		return err
+	}
+	return nil
+}
+
+// UnlockAgreementMirror releases what LockAgreementMirror took.
+func (c *connSide) UnlockAgreementMirror() error {
+	err := c.p.side.UnlockAgreementMirror()
+	<-c.p.agree
+	return err
+}
+
+// turn waits up to wait for the process's turn at the agreement byte.
+func (c *connSide) turn(wait time.Duration) error {
+	select {
+	case c.p.agree <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case c.p.agree <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("%s: %w (held by another connection of this process)", c.Path(), sidecar.ErrBusy)
+	}
+}
+
 // The record and the slot table are read and written under the agreement
 // byte, which gives this connection the shared descriptor's data area.
 
@@ -238,11 +270,13 @@ func (c *connSide) ReadRecordAndSlots() (sidecar.Record, error) { return c.p.sid
 // WriteRecord writes and syncs the record.
 func (c *connSide) WriteRecord(r sidecar.Record) error { return c.p.side.WriteRecord(r) }
 
-// AcquireSlot takes the process's slot, once.
-func (c *connSide) AcquireSlot() (int, error) { return c.p.side.AcquireSlot() }
-
 // Slot returns the process's slot, or -1.
-func (c *connSide) Slot() int { return c.p.side.Slot() }
+func (c *connSide) Slot() int {
+	p := c.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.side.Slot()
+}
 
 // WriteSlot writes the process's slot entry from entry, this connection's
 // view: the family is the one the process's connections declare (entry's
@@ -275,9 +309,10 @@ func (c *connSide) WriteSlot(entry sidecar.Slot) error {
 	return nil
 }
 
-// HoldProtocol declares this connection's protocol: the process's byte is
-// taken by its first connection.
-func (c *connSide) HoldProtocol(proto policy.Protocol) error {
+// Join declares this connection's protocol: the process's first
+// connection takes a slot and the protocol byte, which stay while one of
+// its connections is admitted. A full slot table is sidecar.ErrSlotsFull.
+func (c *connSide) Join(proto policy.Protocol) error {
 	if c.protocol {
 		return nil
 	}
@@ -285,6 +320,9 @@ func (c *connSide) HoldProtocol(proto policy.Protocol) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.protocol == 0 {
+		if _, err := p.side.AcquireSlot(); err != nil {
+			return err
+		}
 		if err := p.side.HoldProtocol(proto); err != nil {
 			return err
 		}
@@ -482,8 +520,11 @@ func (c *connSide) Close() error {
 		c.protocol = false
 		if p.protocol == 0 && p.conns > 1 {
 			// Connections that were never admitted stay: they declare
-			// nothing.
-			err = errors.Join(err, p.side.ReleaseProtocol())
+			// nothing, and hold no slot (whose entry would describe a
+			// participant that is not there). The next admitted one
+			// takes both again.
+			err = errors.Join(err, p.side.ReleaseProtocol(), p.side.ReleaseSlot())
+			p.written, p.since = false, time.Time{}
 		}
 	}
 	p.conns--

@@ -4,10 +4,10 @@ package vfs_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
@@ -18,26 +18,36 @@ import (
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
-// countingHook counts the sidecar operations walguard makes.
-func countingHook(n *atomic.Int64) func(op, path string) error {
-	return func(string, string) error { n.Add(1); return nil }
+// countingHook counts the sidecar operations walguard makes, by kind.
+func countingHook(mu *sync.Mutex, ops map[string]int) func(op, path string) error {
+	return func(op, _ string) error {
+		mu.Lock()
+		ops[op]++
+		mu.Unlock()
+		return nil
+	}
 }
 
 // A connection whose process already participates joins in memory: its
-// open, first read, write and close touch the sidecar not at all, and no
-// join takes the agreement byte (docs/design.md, "Participation per
-// process"). Each mode: WAL, whose first read joins the family, and
+// open, first read, write and close neither open nor write the sidecar,
+// and no join takes the agreement byte (docs/design.md, "Participation per
+// process"): one lock (the agreement byte's mirror) and one read (the
+// record) each. Each mode: WAL, whose first read joins the family, and
 // DELETE, whose first write does.
 func TestSiblingJoinsInMemory(t *testing.T) {
 	for _, mode := range []string{"wal", "delete"} {
 		t.Run(mode, func(t *testing.T) {
-			var ops atomic.Int64
-			name, g := registerTestVFS(t, wgvfs.Options{SidecarHook: countingHook(&ops)})
+			var mu sync.Mutex
+			ops := map[string]int{}
+			name, g := registerTestVFS(t, wgvfs.Options{SidecarHook: countingHook(&mu, ops)})
 			path := tempDB(t)
 			first := openConn(t, dsn(path, name))
 			mustQuery(t, first, "PRAGMA journal_mode="+mode)
 			mustExec(t, first, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
-			before, joins := ops.Load(), g.Stats().Joins
+			mu.Lock()
+			clear(ops)
+			mu.Unlock()
+			joins := g.Stats().Joins
 			for i := range 5 {
 				c := openConn(t, dsn(path, name))
 				mustQuery(t, c, "SELECT count(*) FROM t")
@@ -46,9 +56,11 @@ func TestSiblingJoinsInMemory(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := ops.Load() - before; got != 0 {
-				t.Errorf("5 sibling connections made %d sidecar operations, want 0", got)
+			mu.Lock()
+			if want := map[string]int{"lock": 5, "read": 5}; !maps.Equal(ops, want) {
+				t.Errorf("5 sibling connections made the sidecar operations %v, want %v", ops, want)
 			}
+			mu.Unlock()
 			if got := g.Stats().Joins - joins; got != 0 {
 				t.Errorf("5 sibling connections took the agreement byte %d times, want 0", got)
 			}

@@ -222,8 +222,10 @@ func (m *mainFile) followRestoredHeader(op string, rec *sidecar.Record, f policy
 // ended, committed or rolled back: the record follows the header, and a
 // rollback declaration that the header's WAL has made moot is dropped.
 func (m *mainFile) endSwitch() {
-	m.setSwitching(false)
 	m.approved, m.approvedAt = policy.FamilyUnknown, policy.FamilyUnknown
+	// The process counts this switcher live (switcherLive) until the end
+	// is recorded or given up, below.
+	defer m.setSwitching(false)
 	err := m.withAgreement("end switch", func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
 		if rec.Switch.Pending && rec.SetterPID == processID && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
@@ -249,7 +251,10 @@ func (m *mainFile) endSwitch() {
 	})
 	if err != nil {
 		// The intent stays: the next reader resolves it once this
-		// connection is gone.
+		// connection is gone, this process's other connections included
+		// (whose slot is this one's, so other processes see the switcher
+		// live while they are open).
+		m.db.switchPending.Store(true)
 		m.g.log().Warn("walguard could not resolve its journal mode switch", slog.String("db", m.name), slog.Any("err", err))
 	}
 }

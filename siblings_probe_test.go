@@ -15,16 +15,13 @@ import (
 	"github.com/walguard/walguard/internal/testproc"
 )
 
-// Review of e7590d3 (participation per process). A connection whose
-// process already participates joins in memory, and probes the database
-// for holders of SQLite's own locks without the agreement byte. The flock
-// probe has no test call: it takes LOCK_EX|LOCK_NB on the process's mirror
-// descriptor and gives it back. Before, every probe ran under the
-// agreement byte, so two walguard processes never probed at once; now a
-// sibling's probe in one process can be seen by another process's probe
-// (sibling or full join) as a flock holder, and a connection of the same
-// build, which agrees, is refused for a "locking protocol mismatch"
-// (invariant 8).
+// A connection whose process already participates joins in memory, and
+// probes the database for holders of SQLite's own locks. The flock probe
+// has no test call: it takes LOCK_EX|LOCK_NB on the process's mirror
+// descriptor and gives it back, so two probes at once would each see the
+// other as a flock holder and refuse a connection of the same build, which
+// agrees, for a "locking protocol mismatch" (invariant 8). Every probe
+// runs under the agreement byte, its mirror at least (joinInMemory).
 
 func init() {
 	childRoles["siblingchurn"] = childSiblingChurn
@@ -67,10 +64,10 @@ func childSiblingChurn() {
 	fmt.Println("done")
 }
 
-// TestReviewSiblingProbesNeverRefuseTheSameBuild: two processes of one
+// TestSiblingProbesNeverRefuseTheSameBuild: two processes of one
 // build (OFD), each keeping a connection open and opening more: every one
 // agrees, so none may be refused.
-func TestReviewSiblingProbesNeverRefuseTheSameBuild(t *testing.T) {
+func TestSiblingProbesNeverRefuseTheSameBuild(t *testing.T) {
 	path := sqltest.TempDB(t)
 	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
 	sqltest.Exec(t, c, "PRAGMA journal_mode=wal; CREATE TABLE t(x)")

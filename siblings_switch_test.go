@@ -15,17 +15,15 @@ import (
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
-// Review of e7590d3 (participation per process). A switch intent names
-// its switcher by slot and pid; with one slot per process, every
-// connection of the switcher's process matches. A switcher whose end of
-// switch could not be recorded (endSwitch: the agreement byte or the
-// sidecar failed) leaves the intent for "the next reader once this
-// connection is gone" — but now other processes see the switcher live for
-// as long as any connection of its process is open (a database/sql pool:
-// forever), and the process's own connections never look (its
-// switchPending is not set). Before, the switcher's slot was its own and
-// was freed at its close.
-func TestReviewIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) {
+// A switch intent names its switcher by slot and pid; with one slot per
+// process, every connection of the switcher's process matches, and other
+// processes see the switcher live for as long as any of them is open (a
+// database/sql pool: forever). So a switcher whose end of switch could not
+// be recorded (endSwitch: the agreement byte or the sidecar failed) leaves
+// the intent to its own process's next header read (switchPending), and
+// the process's connections joining in memory read the record for
+// intents left by a switcher that died.
+func TestIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) {
 	path := sqltest.TempDB(t)
 	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
 	sqltest.Exec(t, c, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
@@ -83,14 +81,13 @@ func TestReviewIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) 
 	sibling.Close()
 }
 
-// Review of e7590d3. An interrupted switch is resolved by a header read
-// under a lock once a record read has shown the intent (switchPending,
-// set by reconcileHeader at a full join). A connection whose process
-// already participates joins in memory and reads no record, so while the
-// header shows the family this process last confirmed, an intent left by
-// a switcher that died is never resolved by this process's new
-// connections; before, every connection's join read the record.
-func TestReviewSiblingResolvesAnInterruptedSwitch(t *testing.T) {
+// An interrupted switch is resolved by a header read under a lock once a
+// record read has shown the intent (switchPending). A connection whose
+// process already participates joins in memory, and reads the record
+// there: an intent left by a switcher that died is resolved by this
+// process's new connections too, even while the header shows the family
+// this process last confirmed.
+func TestSiblingResolvesAnInterruptedSwitch(t *testing.T) {
 	for at := 1; ; at++ {
 		path := startDatabase(t, "delete")
 		name := sqltest.Register(t, wgvfs.New(wgvfs.Options{}))

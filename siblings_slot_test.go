@@ -13,16 +13,14 @@ import (
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
-// Review of e7590d3 (participation per process). The process's slot is
-// held for as long as any of its connections is open, including one that
-// was refused at admit and holds no declaration; when the last admitted
-// connection closes, the protocol byte goes but the slot, and its entry
-// ("protocol ofd"), stay. A participant of another protocol admitted
-// meanwhile (rightly: this process declares nothing) is then reported by
-// walguard check as "live participants lock with different protocols" —
-// a hazard with the advice "walguard should have refused the later one".
-// Before, a connection refused at admit had no slot.
-func TestReviewRefusedSiblingLeavesNoStaleSlot(t *testing.T) {
+// A process's slot is held while one of its connections is admitted, not
+// while one is open: a connection refused at admit declares nothing, and
+// when the last admitted one closes the protocol byte and the slot go
+// together. Were the slot and its entry ("protocol ofd") kept, a
+// participant of another protocol admitted meanwhile (rightly: this
+// process declares nothing) would show in walguard check as "live
+// participants lock with different protocols".
+func TestRefusedSiblingLeavesNoStaleSlot(t *testing.T) {
 	path := sqltest.TempDB(t)
 	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
 	sqltest.Exec(t, c, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1)")

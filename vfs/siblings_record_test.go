@@ -12,14 +12,13 @@ import (
 	wgvfs "github.com/walguard/walguard/vfs"
 )
 
-// Review of e7590d3 (participation per process): a connection whose
-// process already participates joins in memory and never reads the
-// record, so a record torn while the process participates is neither
-// refused (policy.RecordRefuse) nor rebuilt at its connections' opens, as
-// it is at every other process's (invariant 5: detected and rebuilt or
-// refused, never trusted). Here the torn record is written in place (the
+// A connection whose process already participates joins in memory, but
+// reads the record: a record torn while the process participates is
+// refused (policy.RecordRefuse) or rebuilt at its connections' opens, as
+// at every other process's (invariant 5: detected and rebuilt or refused,
+// never trusted). Here the torn record is written in place (the
 // same inode, slots kept), as a faulty writer or a bad disk would.
-func TestReviewSiblingOpenDetectsATornRecord(t *testing.T) {
+func TestSiblingOpenDetectsATornRecord(t *testing.T) {
 	p := policy.Default()
 	p.CorruptRecord = policy.RecordRefuse
 	name, g := registerTestVFS(t, wgvfs.Options{Policy: &p})
