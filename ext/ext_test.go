@@ -31,7 +31,7 @@ var (
 
 // sources are the extension's C files, relative to this directory (C files
 // live in src/: a Go package directory may not hold them without cgo).
-var sources = []string{"src/walguard.c", "src/wg_format.c", "src/wg_policy.c", "src/wg_sidecar.c"}
+var sources = []string{"src/walguard.c", "src/wg_format.c", "src/wg_policy.c", "src/wg_sidecar.c", "src/wg_foreign.c"}
 
 // cflags are the flags every build uses: warnings are errors.
 var cflags = []string{"-std=c11", "-Wall", "-Wextra", "-Werror"}

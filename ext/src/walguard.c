@@ -1520,7 +1520,15 @@ static void json_slot(sqlite3_str *s, const wg_slot *e) {
 ** lock-free read of the sidecar, so this connection's own slot shows too;
 ** the mirror bytes are tested on this connection's own database descriptor
 ** (opening and closing another would drop SQLite's POSIX locks). */
-static void status_sidecar(wg_file *m, sqlite3_str *s) {
+/* What the status's sidecar read says of walguard's own participants, for
+** "without_walguard": the pids of live slots on this host, and whether a
+** participant locks with OFD. */
+typedef struct status_live {
+  uint32_t pids[WG_MAX_SLOTS];
+  int npids, ofd;
+} status_live;
+
+static void status_sidecar(wg_file *m, sqlite3_str *s, status_live *live) {
   const char *path = m->side.path;
   sqlite3_str_appendall(s, "{\"schema\":1,\"path\":");
   json_str(s, path);
@@ -1575,6 +1583,7 @@ static void status_sidecar(wg_file *m, sqlite3_str *s) {
     if (src == WG_OK) {
       sqlite3_str_appendall(s, ",\"entry\":");
       json_slot(s, &e);
+      if (e.host[0] == 0 || strcmp(e.host, wg_host_identity()) == 0) live->pids[live->npids++] = e.pid;
     } else {
       if (src == WG_ERR_NO_RECORD) snprintf(why, sizeof why, "slot: nothing written yet");
       sqlite3_str_appendall(s, ",\"error\":");
@@ -1589,6 +1598,7 @@ static void status_sidecar(wg_file *m, sqlite3_str *s) {
     int on_side = wg_test_lock_fd(fd, WG_PROTOCOL_BYTE(p)) > 0;
     int on_mirror = mirror >= 0 && wg_test_lock_fd(mirror, WG_MIRROR_BYTE(WG_PROTOCOL_BYTE(p))) > 0;
     if (!on_side && on_mirror) replaced = 1;
+    if ((on_side || on_mirror) && p == WG_PROTO_OFD) live->ofd = 1;
     if (on_side || on_mirror) {
       size_t l = strlen(protos);
       snprintf(protos + l, sizeof protos - l, "%s\"%s\"", l ? "," : "", wg_protocol_name(p));
@@ -1609,16 +1619,41 @@ static void status_sidecar(wg_file *m, sqlite3_str *s) {
   sqlite3_str_appendf(s, "],\"protocols\":[%s],\"families\":[%s]}", protos, fams);
 }
 
+/* status_foreign appends "without_walguard": the holders of SQLite's own
+** locks without a walguard slot (wg_foreign.c); [] when /proc/locks cannot
+** be read, as Go's withoutWalguard. */
+static void status_foreign(wg_file *m, sqlite3_str *s, const status_live *live) {
+  wg_foreign *list = sqlite3_malloc(32 * (int)sizeof *list);
+  int n = list ? wg_foreign_list(m->name, live->pids, live->npids, live->ofd, list, 32) : 0;
+  sqlite3_str_appendall(s, ",\"without_walguard\":[");
+  for (int i = 0; i < n; i++) {
+    sqlite3_str_appendf(s, "%s{\"pid\":%d,\"command\":", i ? "," : "", list[i].pid);
+    json_str(s, list[i].command);
+    sqlite3_str_appendall(s, ",\"protocol\":");
+    json_str(s, list[i].protocol);
+    sqlite3_str_appendall(s, ",\"locks\":[");
+    for (int k = 0; k < list[i].nlocks; k++) {
+      if (k) sqlite3_str_appendchar(s, 1, ',');
+      json_str(s, list[i].locks[k]);
+    }
+    sqlite3_str_appendall(s, "]}");
+  }
+  sqlite3_str_appendchar(s, 1, ']');
+  sqlite3_free(list);
+}
+
 /* wg_status_json answers PRAGMA walguard_status: the same object as the Go
-** shim's (vfs.Status). "without_walguard" is always [] here: the C
-** extension does not read /proc/locks (walguard check does). */
+** shim's (vfs.Status). */
 char *wg_status_json(wg_file *m) {
   sqlite3_str *s = sqlite3_str_new(NULL);
+  status_live live;
+  memset(&live, 0, sizeof live);
   sqlite3_str_appendall(s, "{\"db\":");
   json_str(s, m->name);
   sqlite3_str_appendall(s, ",\"sidecar\":");
-  status_sidecar(m, s);
-  sqlite3_str_appendall(s, ",\"without_walguard\":[],\"filesystem\":");
+  status_sidecar(m, s, &live);
+  status_foreign(m, s, &live);
+  sqlite3_str_appendall(s, ",\"filesystem\":");
   json_str(s, m->db->fs_type);
   pthread_mutex_lock(&G.mu);
   if (m->db->has_refusal) {

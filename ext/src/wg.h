@@ -258,6 +258,23 @@ int wg_side_probe_db_locks(wg_side *s, int *fcntl_pid, int *flock_held);
 ** through another name (sidecar/othername.go): 1, 0 or -errno. */
 int wg_side_wal_under_another_name(wg_side *s, const char *db);
 int wg_test_lock_fd(int fd, long long off);
+
+/* wg_foreign.c: a process holding SQLite's own locks on a database or its
+** -shm without a walguard slot (lockcheck.ForeignParticipant). */
+#define WG_FOREIGN_LOCKS 16
+#define WG_FOREIGN_LOCK_NAME 48
+typedef struct wg_foreign {
+  int pid; /* 0 when the kernel does not say */
+  char command[64];
+  char protocol[16]; /* posix, ofd, flock: its lock on the database (else on the -shm) */
+  int nlocks;
+  char locks[WG_FOREIGN_LOCKS][WG_FOREIGN_LOCK_NAME]; /* "db SHARED", "shm DMS" */
+} wg_foreign;
+/* wg_foreign_list lists into out (at most max) the holders of SQLite's lock
+** bytes on db and db-shm from /proc/locks, leaving out wg_pids (the pids of
+** live walguard slots on this host) and, if ofd_participant, OFD locks the
+** kernel attributes to nobody: the count, or -errno. */
+int wg_foreign_list(const char *db, const uint32_t *wg_pids, int nwg, int ofd_participant, wg_foreign *out, int max);
 const char *wg_host_identity(void);
 const char *wg_program_name(void);
 int64_t wg_now_ns(void);

@@ -9,7 +9,9 @@
 **     message naming the database, the operation and the reason;
 **   - PRAGMA walguard_status answers JSON;
 **   - a switch intent left by a dead switcher is resolved at the first
-**     header read under a lock.
+**     header read under a lock;
+**   - a process holding the database in WAL without walguard (a child on
+**     SQLite's plain unix VFS) is listed in "without_walguard".
 ** Usage: wg_driver LIBWALGUARD DIR
 */
 #define _GNU_SOURCE
@@ -194,6 +196,61 @@ static void interrupted(void) {
         r.reason, r.detail);
 }
 
+/* status returns db's PRAGMA walguard_status (sqlite3_free it). */
+static char *status(sqlite3 *db) {
+  sqlite3_stmt *st;
+  CHECK(sqlite3_prepare_v2(db, "PRAGMA walguard_status", -1, &st, NULL) == SQLITE_OK, "prepare status");
+  CHECK(sqlite3_step(st) == SQLITE_ROW, "status row");
+  char *json = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  return json;
+}
+
+/* A child on the plain unix VFS holds foreign.db in WAL (SHARED on the
+** database, DMS on the -shm): the status lists it, with its pid. It is
+** forked while this process has no connection to foreign.db, so that its
+** SQLite starts with no state about the file. */
+static void foreign(void) {
+  sqlite3 *db = open_db("foreign.db");
+  exec(db, "PRAGMA journal_mode=wal; CREATE TABLE t(x);");
+  sqlite3_close(db);
+  int ready[2], done[2];
+  CHECK(pipe(ready) == 0 && pipe(done) == 0, "pipe");
+  pid_t child = fork();
+  CHECK(child >= 0, "fork");
+  if (child == 0) {
+    char path[4200], c = 1;
+    close(ready[0]);
+    close(done[1]); /* so that the parent's exit ends the read below */
+    snprintf(path, sizeof path, "%s/foreign.db", g_dir);
+    sqlite3 *plain;
+    if (sqlite3_open_v2(path, &plain, SQLITE_OPEN_READWRITE, "unix") != SQLITE_OK ||
+        sqlite3_exec(plain, "SELECT count(*) FROM t", NULL, NULL, NULL) != SQLITE_OK || write(ready[1], &c, 1) != 1)
+      _exit(1);
+    while (read(done[0], &c, 1) < 0) {
+    }
+    _exit(0);
+  }
+  close(ready[1]);
+  close(done[0]);
+  char c;
+  CHECK(read(ready[0], &c, 1) == 1, "the plain child did not open foreign.db");
+  db = open_db("foreign.db");
+  exec(db, "SELECT count(*) FROM t");
+  char *json = status(db), want[128];
+  snprintf(want, sizeof want, "\"without_walguard\":[{\"pid\":%d,\"command\":", (int)child);
+  CHECK(json && strstr(json, want) && strstr(json, "\"protocol\":\"posix\",\"locks\":[\"db SHARED\",\"shm DMS\"]}]"),
+        "status beside a plain child pid %d: %s", (int)child, json ? json : "null");
+  sqlite3_free(json);
+  c = 1;
+  CHECK(write(done[1], &c, 1) == 1, "write");
+  int st;
+  CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the plain child failed");
+  close(ready[0]);
+  close(done[1]);
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
   CHECK(argc == 3, "usage: wg_driver LIBWALGUARD DIR");
   g_lib = argv[1];
@@ -210,6 +267,7 @@ int main(int argc, char **argv) {
   refusal();
   refusal_waits();
   interrupted();
+  foreign();
   printf("wg_driver: ok\n");
   return 0;
 }
