@@ -127,8 +127,10 @@ func TestProtocolVectors(t *testing.T) {
 // The extension and its unit tests run clean under AddressSanitizer,
 // UndefinedBehaviorSanitizer and LeakSanitizer: the vectors, and a driver
 // that loads the instrumented extension into SQLite and runs open/close
-// loops (no descriptor left behind), four writer threads, a refusal and
-// an interrupted switch resolved.
+// loops (no descriptor left behind), four writer threads, a refusal, an
+// interrupted switch resolved, a process without walguard listed, and
+// (in the test build, every SHARED lock failing with ENOLCK) the settle
+// rule.
 func TestSanitizers(t *testing.T) {
 	t.Parallel()
 	needLib(t)
@@ -138,6 +140,10 @@ func TestSanitizers(t *testing.T) {
 	}
 	san := []string{"-g", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}
 	lib := filepath.Join(dir, "libwalguard.so")
+	faults := filepath.Join(dir, "faults", "libwalguard.so")
+	if err := os.MkdirAll(filepath.Dir(faults), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	unit := filepath.Join(dir, "wg_unit")
 	driver := filepath.Join(dir, "wg_driver")
 	for _, b := range []struct {
@@ -146,6 +152,7 @@ func TestSanitizers(t *testing.T) {
 		libs []string
 	}{
 		{lib, append(append([]string{"-fPIC", "-shared"}, san...), sources...), []string{"-lpthread"}},
+		{faults, append(append([]string{"-fPIC", "-shared", "-DWG_TEST_FAULTS", "test/wg_faults.c"}, san...), sources...), []string{"-lpthread"}},
 		{unit, append(append([]string{}, san...), "test/wg_unit.c", "src/wg_format.c", "src/wg_policy.c"), nil},
 		{driver, append(append([]string{}, san...), "test/wg_driver.c", "src/wg_format.c", "src/wg_policy.c"), []string{"-lsqlite3", "-lpthread"}},
 	} {
@@ -155,9 +162,12 @@ func TestSanitizers(t *testing.T) {
 	}
 	env := append(os.Environ(), "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23",
 		"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1", "LSAN_OPTIONS=exitcode=23")
-	for _, c := range [][]string{{unit, "../testdata/protocol"}, {driver, lib, t.TempDir()}} {
+	for _, c := range [][]string{{unit, "../testdata/protocol"}, {driver, lib, t.TempDir()}, {driver, faults, t.TempDir(), "settle"}} {
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Env = env
+		if len(c) == 4 {
+			cmd.Env = append(env, "WG_FAULT_LOCK_ENOLCK=-1")
+		}
 		out := run(t, cmd)
 		if strings.Contains(out, "runtime error:") || strings.Contains(out, "Sanitizer") {
 			t.Fatalf("%s reported:\n%s", filepath.Base(c[0]), out)

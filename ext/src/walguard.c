@@ -65,6 +65,7 @@ typedef struct wg_db {
   char *path;
   int known_family;   /* atomic: the header family last confirmed against the record */
   int switch_pending; /* atomic: a record read showed a switch intent */
+  int settled;        /* atomic: the record says rollback for a lasting incompatibility */
   char fs_type[24];
   int shares_memory;
   int has_refusal; /* guarded by G.mu, with the fields below */
@@ -771,6 +772,134 @@ static int observe_header_fn(wg_file *m, const char *op, wg_record *r, void *arg
   return reconcile_header(m, op, r, *(int *)arg);
 }
 
+/* ---- the settle rule (vfs/settle.go, vfs/join.go settleRollback) ---- */
+
+/* lock_incompatible reports whether a lock call's failure is deterministic
+** (errclass.Classify: ENOLCK, ENOSYS, EOPNOTSUPP, SQLITE_PROTOCOL,
+** SQLITE_AUTH): a filesystem without the locks SQLite needs. */
+static int lock_incompatible(int rc, int err) {
+  if (err == ENOLCK || err == ENOSYS || err == EOPNOTSUPP || err == ENOTSUP) return 1;
+  return (rc & 0xff) == SQLITE_PROTOCOL || (rc & 0xff) == SQLITE_AUTH;
+}
+
+/* The settle rule's probes (policy.Default: SettleProbes 3, SettleSpacing
+** 10 ms, each delay doubled, capped at one second). */
+#define WG_SETTLE_PROBES 3
+#define WG_SETTLE_SPACING_NS 10000000LL
+
+/* probe_lock takes and drops SHARED on a fresh descriptor of the database,
+** opened through the base VFS; it returns the result and its errno. */
+static int probe_lock(wg_file *m, int *err) {
+  sqlite3_vfs *base = G.base;
+  sqlite3_file *f = sqlite3_malloc(base->szOsFile);
+  *err = 0;
+  if (!f) return SQLITE_NOMEM;
+  memset(f, 0, (size_t)base->szOsFile);
+  int out = 0;
+  errno = 0;
+  int rc = base->xOpen(base, m->name, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB, &out);
+  if (rc == SQLITE_OK) {
+    errno = 0;
+    rc = f->pMethods->xLock(f, SQLITE_LOCK_SHARED);
+    *err = errno;
+    if (rc == SQLITE_OK) rc = f->pMethods->xUnlock(f, SQLITE_LOCK_NONE);
+  } else {
+    *err = errno;
+  }
+  if (f->pMethods) f->pMethods->xClose(f);
+  sqlite3_free(f);
+  return rc;
+}
+
+/* lock_fault_lasts probes whether an incompatible lock error lasts, on
+** fresh descriptors spaced as the policy says; evidence says how, for the
+** record's detail (vfs/settle.go lockFaultLasts). */
+static int lock_fault_lasts(wg_file *m, char *evidence, size_t n) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 1; i <= WG_SETTLE_PROBES; i++) {
+    int64_t ns = WG_SETTLE_SPACING_NS << (i - 1);
+    if (ns > 1000000000LL) ns = 1000000000LL;
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    nanosleep(&ts, NULL);
+    int err, rc = probe_lock(m, &err);
+    if (rc == SQLITE_OK || !lock_incompatible(rc, err)) {
+      wg_textf(evidence, n, "probe %d of %d on a fresh descriptor: %s%s%s", i, WG_SETTLE_PROBES,
+               rc == SQLITE_OK ? "it succeeded" : sqlite3_errstr(rc), err && rc != SQLITE_OK ? ": " : "",
+               err && rc != SQLITE_OK ? strerror(err) : "");
+      return 0;
+    }
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  long long ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  wg_textf(evidence, n, "again on %d fresh descriptors over %lldms", WG_SETTLE_PROBES, ms);
+  return 1;
+}
+
+typedef struct settle_arg {
+  const char *op, *cause, *evidence;
+} settle_arg;
+
+static int settle_rollback_fn(wg_file *m, const char *op, wg_record *r, void *arg) {
+  settle_arg *a = arg;
+  int wal_live = wg_side_others_hold(&m->side, WG_FAMILY_BYTE(WG_FAMILY_WAL));
+  if (wal_live < 0) return sidecar_fault(m, op, wal_live);
+  wg_settle_request req = {WG_CLASS_INCOMPATIBLE, a->evidence[0] != 0,
+                           header_family(m) == WG_FAMILY_WAL || r->family == WG_FAMILY_WAL,
+                           wal_live || m->family == WG_FAMILY_WAL};
+  wg_decision d;
+  wg_settle(&req, &d);
+  if (d.allow && r->family == WG_FAMILY_ROLLBACK && r->reason == WG_R_INCOMPATIBLE) {
+    __atomic_store_n(&m->db->settled, 1, __ATOMIC_RELAXED);
+    return WG_PASS; /* settled already */
+  }
+  if (!d.allow) {
+    sqlite3_log(SQLITE_WARNING, "walguard kept the agreed mode of %s despite an incompatibility at %s (%s): %s",
+                m->name, a->op, a->cause, d.why);
+    return WG_PASS;
+  }
+  char detail[WG_DETAIL_FIELD];
+  wg_textf(detail, sizeof detail, "%s: %s; %s", a->op, a->cause, a->evidence);
+  r->family = WG_FAMILY_ROLLBACK;
+  r->mode = WG_MODE_DELETE;
+  r->reason = WG_R_INCOMPATIBLE;
+  wg_copy_text(r->detail, sizeof r->detail, detail);
+  int rc = write_record(m, r);
+  if (rc) return sidecar_fault(m, op, rc);
+  COUNT(settled);
+  __atomic_store_n(&m->db->settled, 1, __ATOMIC_RELAXED);
+  sqlite3_log(SQLITE_WARNING, "walguard settled the rollback journal of %s: %s", m->name, detail);
+  return WG_PASS;
+}
+
+/* lock_fault handles a failure to take SHARED that is not contention
+** (vfs/database.go lockFault): an incompatibility that lasts on fresh
+** descriptors may settle the rollback family; one that does not is
+** refused as transient (SQLITE_BUSY). Otherwise the error is SQLite's. */
+static int lock_fault(wg_file *m, int rc, int err) {
+  char cause[160];
+  wg_textf(cause, sizeof cause, "%s%s%s", sqlite3_errstr(rc), err ? ": " : "", err ? strerror(err) : "");
+  if (lock_incompatible(rc, err) && !__atomic_load_n(&m->db->settled, __ATOMIC_RELAXED)) {
+    char evidence[160];
+    if (!lock_fault_lasts(m, evidence, sizeof evidence)) {
+      char why[400];
+      wg_textf(why, sizeof why,
+               "an incompatibility that did not last (%s) is taken for transient; the agreed mode is unchanged", evidence);
+      return to_sqlite(refuse_simple(m, "lock", WG_R_TRANSIENT_FAULT, why, cause, NULL), rc);
+    }
+    settle_arg a = {"lock", cause, evidence};
+    if (with_agreement(m, "lock", settle_rollback_fn, &a) != WG_PASS)
+      sqlite3_log(SQLITE_WARNING, "walguard could not settle the rollback journal of %s (%s)", m->name, cause);
+    return rc;
+  }
+  if (!lock_incompatible(rc, err) && code_transient(rc))
+    return to_sqlite(refuse_simple(m, "lock", WG_R_TRANSIENT_FAULT,
+                                   "a transient fault outlasted the retry budget; the agreed mode is unchanged", cause,
+                                   NULL),
+                     rc);
+  return rc;
+}
+
 /* ---- interrupted switches (vfs/switch.go resolveInterrupted) ---- */
 
 /* switcher_live reports whether the connection that recorded r's switch
@@ -985,7 +1114,8 @@ static int wgFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize) {
 ** join was refused at open retries it here, and gets SQLITE_BUSY while it
 ** is refused. RESERVED comes before a rollback writer's first journal byte:
 ** the rollback family is joined here. Taking SHARED precedes any write, so
-** its transient faults are retried and then reported as SQLITE_BUSY.
+** its transient faults are retried and then reported as SQLITE_BUSY; an
+** incompatible one (ENOLCK, ...) goes to the settle rule (lock_fault).
 */
 static int wgLock(sqlite3_file *pFile, int level) {
   wg_file *p = (wg_file *)pFile;
@@ -997,21 +1127,21 @@ static int wgLock(sqlite3_file *pFile, int level) {
   if (level == SQLITE_LOCK_RESERVED && p->family != WG_FAMILY_ROLLBACK &&
       (g = join_family(p, "begin write", WG_FAMILY_ROLLBACK)))
     return to_sqlite(g, SQLITE_IOERR_LOCK);
+  errno = 0;
   int rc = r->pMethods->xLock(r, level);
   if (level == SQLITE_LOCK_SHARED && rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+    int err = errno;
     for (int attempt = 1; attempt < WG_RETRY_ATTEMPTS && rc != SQLITE_OK && code_transient(rc) &&
-                          (rc & 0xff) != SQLITE_BUSY;
+                          !lock_incompatible(rc, err) && (rc & 0xff) != SQLITE_BUSY;
          attempt++) {
       COUNT(retries);
       retry_sleep(attempt);
+      errno = 0;
       rc = r->pMethods->xLock(r, level);
+      err = errno;
       if (rc == SQLITE_OK) COUNT(recovered);
     }
-    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && code_transient(rc))
-      return to_sqlite(refuse_simple(p, "lock", WG_R_TRANSIENT_FAULT,
-                                     "a transient fault outlasted the retry budget; the agreed mode is unchanged",
-                                     sqlite3_errstr(rc), NULL),
-                       rc);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) return lock_fault(p, rc, err);
   }
   if (rc == SQLITE_OK) p->lock = level;
   return rc;

@@ -13,6 +13,11 @@
 **   - a process holding the database in WAL without walguard (a child on
 **     SQLite's plain unix VFS) is listed in "without_walguard".
 ** Usage: wg_driver LIBWALGUARD DIR
+**
+** wg_driver LIBWALGUARD DIR settle, with a test build of the extension
+** (-DWG_TEST_FAULTS) and WG_FAULT_LOCK_ENOLCK=-1, checks the settle rule
+** instead: every SHARED lock through walguard fails with ENOLCK, so a read
+** fails with the original error and the record settles rollback.
 */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -251,8 +256,30 @@ static void foreign(void) {
   sqlite3_close(db);
 }
 
+/* settle: the database is made through the plain unix VFS (no fault);
+** through walguard every SHARED lock fails with ENOLCK, on fresh
+** descriptors too, so the rollback family settles. */
+static void settle(void) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/settle.db", g_dir);
+  sqlite3 *plain;
+  CHECK(sqlite3_open_v2(path, &plain, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "unix") == SQLITE_OK, "open %s", path);
+  exec(plain, "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+  sqlite3_close(plain);
+  sqlite3 *db = open_db("settle.db");
+  sqlite3_busy_timeout(db, 0);
+  int rc = sqlite3_exec(db, "SELECT count(*) FROM t", NULL, NULL, NULL);
+  CHECK(rc == SQLITE_IOERR_LOCK || (rc & 0xff) == SQLITE_IOERR, "a read with every lock failing: rc %d %s", rc,
+        sqlite3_errmsg(db));
+  char *json = status(db);
+  CHECK(json && strstr(json, "\"reason\":\"deterministic incompatibility\"") && strstr(json, "\"settled\":1"),
+        "status after a lasting ENOLCK: %s", json ? json : "null");
+  sqlite3_free(json);
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
-  CHECK(argc == 3, "usage: wg_driver LIBWALGUARD DIR");
+  CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "settle") == 0), "usage: wg_driver LIBWALGUARD DIR [settle]");
   g_lib = argv[1];
   g_dir = argv[2];
   sqlite3 *db;
@@ -261,6 +288,11 @@ int main(int argc, char **argv) {
   char *err = NULL;
   CHECK(sqlite3_load_extension(db, g_lib, NULL, &err) == SQLITE_OK, "load %s: %s", g_lib, err ? err : "");
   sqlite3_close(db);
+  if (argc == 4) {
+    settle();
+    printf("wg_driver: settle ok\n");
+    return 0;
+  }
   loops("wal.db", "wal");
   loops("delete.db", "delete");
   threads();

@@ -7,6 +7,9 @@
 **   WG_FAULT_WAL_OPENS=n   the first n -wal opens of the process fail
 **   WG_FAULT_WAL_P=p       then each -wal open fails with probability p%
 **   WG_FAULT_SEED=s        seeds that draw (deterministic per process)
+**   WG_FAULT_LOCK_ENOLCK=n the first n xLock(SHARED) calls on main
+**                          databases fail with SQLITE_IOERR_LOCK, errno
+**                          ENOLCK (a filesystem without locks); -1: all
 **
 ** In the test build, walguard's base is "wgfault", so the guarded VFS and
 ** the plain one ("wgfault" itself, the guard off) meet the same faults.
@@ -38,6 +41,29 @@ static int fault_fires(void) {
   return fire;
 }
 
+static int fault_locks; /* guarded by fault_mu */
+
+static int lock_fires(void) {
+  pthread_mutex_lock(&fault_mu);
+  int fire = fault_locks != 0;
+  if (fault_locks > 0) fault_locks--;
+  pthread_mutex_unlock(&fault_mu);
+  return fire;
+}
+
+/* Main databases get the base's methods with xLock wrapped: the base file
+** is used as is (same size), only its method table is replaced. */
+static const sqlite3_io_methods *lock_base; /* the base's methods, set once under fault_mu */
+static sqlite3_io_methods lock_methods;
+
+static int faultLock(sqlite3_file *f, int level) {
+  if (level == SQLITE_LOCK_SHARED && lock_fires()) {
+    errno = ENOLCK;
+    return SQLITE_IOERR_LOCK;
+  }
+  return lock_base->xLock(f, level);
+}
+
 static int faultOpen(sqlite3_vfs *v, sqlite3_filename z, sqlite3_file *f, int flags, int *out) {
   (void)v;
   if ((flags & SQLITE_OPEN_WAL) && fault_fires()) {
@@ -45,7 +71,18 @@ static int faultOpen(sqlite3_vfs *v, sqlite3_filename z, sqlite3_file *f, int fl
     errno = EIO;
     return SQLITE_IOERR;
   }
-  return fault_base->xOpen(fault_base, z, f, flags, out);
+  int rc = fault_base->xOpen(fault_base, z, f, flags, out);
+  if (rc == SQLITE_OK && (flags & SQLITE_OPEN_MAIN_DB) && f->pMethods) {
+    pthread_mutex_lock(&fault_mu);
+    if (!lock_base && fault_locks != 0) {
+      lock_base = f->pMethods;
+      lock_methods = *f->pMethods;
+      lock_methods.xLock = faultLock;
+    }
+    if (f->pMethods == lock_base) f->pMethods = &lock_methods;
+    pthread_mutex_unlock(&fault_mu);
+  }
+  return rc;
 }
 
 static int faultDelete(sqlite3_vfs *v, const char *z, int s) { (void)v; return fault_base->xDelete(fault_base, z, s); }
@@ -69,6 +106,7 @@ sqlite3_vfs *wg_fault_vfs(sqlite3_vfs *base) {
   if ((e = getenv("WG_FAULT_WAL_OPENS"))) fault_first = atoi(e);
   if ((e = getenv("WG_FAULT_WAL_P"))) fault_p = atoi(e);
   if ((e = getenv("WG_FAULT_SEED"))) fault_state = strtoull(e, NULL, 10);
+  if ((e = getenv("WG_FAULT_LOCK_ENOLCK"))) fault_locks = atoi(e);
   sqlite3_vfs v = {
     2, base->szOsFile, base->mxPathname, NULL, "wgfault", NULL, faultOpen, faultDelete, faultAccess, faultFull,
     faultDlOpen, faultDlError, faultDlSym, faultDlClose, faultRandomness, faultSleep, faultTime, faultLastError,
