@@ -17,6 +17,7 @@ import (
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
+	wgvfs "github.com/walguard/walguard/vfs"
 )
 
 func init() { roles["holder"] = holder }
@@ -181,4 +182,97 @@ func hasHazard(t *testing.T, db, code string) bool {
 		}
 	}
 	return false
+}
+
+// A C switcher killed at every write of its switch (python3 with the test
+// build: WG_FAULT_KILL_AT SIGKILLs it at its Nth database, journal or WAL
+// write, sync, truncate or delete, during journal_mode=wal on a rollback
+// database): walguard check names the interrupted switch (never a foreign
+// flip); the next C connection (python3 with libwalguard) rolls the hot
+// journal back or resolves the intent from the header, so the record
+// follows the header with no intent left; then a Go connection under the
+// strictest policy (foreign flips refused) finds integrity ok, every row,
+// and counts no foreign flip and no refusal.
+func TestCSwitchKilledAtEveryWrite(t *testing.T) {
+	needLib(t)
+	py := debianPython(t)
+	lib := strings.TrimSuffix(faultLib(t), ".so")
+	prologue := fmt.Sprintf(`import sqlite3
+m = sqlite3.connect(":memory:")
+m.enable_load_extension(True)
+m.load_extension(%q)
+c = sqlite3.connect("file:app.db?vfs=walguard", uri=True, timeout=5)
+`, lib)
+	interrupted := 0
+	for at := 1; ; at++ {
+		if at > 50 {
+			t.Fatal("the switch did not finish within 50 writes")
+		}
+		dir := t.TempDir()
+		db := filepath.Join(dir, "app.db")
+		setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
+		sqltest.Exec(t, setup, "PRAGMA journal_mode=delete")
+		sqltest.Exec(t, setup, "CREATE TABLE t(x)")
+		sqltest.Exec(t, setup, "INSERT INTO t VALUES(1), (2)")
+		setup.Close()
+
+		cmd := exec.Command(py, "-c", prologue+`c.execute("SELECT count(*) FROM t").fetchall()
+print("wal", c.execute("PRAGMA journal_mode=wal").fetchone()[0], flush=True)
+c.close()
+print("done", flush=True)
+`)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), fmt.Sprint("WG_FAULT_KILL_AT=", at))
+		b, err := cmd.CombinedOutput()
+		out := strings.TrimSpace(string(b))
+		finished := err == nil && strings.HasSuffix(out, "done")
+		if !finished && !strings.Contains(out, "killing at") {
+			t.Fatalf("kill at %d: python3 failed: %v\n%s", at, err, out)
+		}
+		if hasHazard(t, db, lockcheck.HazardFamilyMismatch) {
+			t.Fatalf("kill at %d (%s): walguard check blames a foreign flip", at, out)
+		}
+		if hasHazard(t, db, lockcheck.HazardInterruptedSwitch) {
+			interrupted++
+		}
+
+		reader := exec.Command(py, "-c", prologue+`print("rows", c.execute("SELECT count(*) FROM t").fetchone()[0])
+print("status", c.execute("PRAGMA walguard_status").fetchone()[0])
+`)
+		reader.Dir = dir
+		rout := run(t, reader)
+		if !strings.Contains(rout, "rows 2\n") || !strings.Contains(rout, `"foreign_flips":0`) || strings.Contains(rout, `"last_refusal"`) {
+			t.Fatalf("kill at %d (%s): the next C connection:\n%s", at, out, rout)
+		}
+		header := policy.FamilyOfHeader(sqltest.HeaderFamily(t, db), sqltest.HeaderFamily(t, db))
+		r := record(t, db)
+		if r.Switch.Pending || r.Family != header {
+			t.Fatalf("kill at %d (%s): record %v after the next C connection, header %s; want the intent resolved to the header", at, out, r, header)
+		}
+
+		strict := policy.Default()
+		strict.ForeignFlip = policy.FlipRefuse
+		g := wgvfs.New(wgvfs.Options{Policy: &strict})
+		c := sqltest.Open(t, sqltest.DSN(db, sqltest.Register(t, g)))
+		if got := sqltest.Query(t, c, "PRAGMA integrity_check"); got != "ok" {
+			t.Fatalf("kill at %d (%s): integrity %s", at, out, got)
+		}
+		if got := sqltest.Query(t, c, "SELECT count(*) FROM t"); got != "2" {
+			t.Fatalf("kill at %d (%s): %s rows, want 2", at, out, got)
+		}
+		if s := g.Stats(); s.ForeignFlips != 0 || len(s.Refusals) != 0 {
+			t.Fatalf("kill at %d (%s): Go stats %+v", at, out, s)
+		}
+		c.Close()
+		t.Logf("kill at %d: %s; record after the next C connection: %v", at, strings.ReplaceAll(out, "\n", " | "), r)
+		if finished {
+			if header != policy.FamilyWAL {
+				t.Fatalf("the switch that ran to its end left header %s", header)
+			}
+			break
+		}
+	}
+	if interrupted == 0 {
+		t.Fatal("no kill left an interrupted switch for check to report: the test proves nothing")
+	}
 }

@@ -10,16 +10,25 @@
 **   WG_FAULT_LOCK_ENOLCK=n the first n xLock(SHARED) calls on main
 **                          databases fail with SQLITE_IOERR_LOCK, errno
 **                          ENOLCK (a filesystem without locks); -1: all
+**   WG_FAULT_KILL_AT=n     the process SIGKILLs itself at its nth write,
+**                          sync or truncate of a database, journal or WAL
+**                          file, or delete of one, after printing
+**                          "killing at WHAT" (a switch killed midway)
 **
 ** In the test build, walguard's base is "wgfault", so the guarded VFS and
 ** the plain one ("wgfault" itself, the guard off) meet the same faults.
 */
+#define _GNU_SOURCE
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT3
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static sqlite3_vfs fault_vfs, *fault_base;
 static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -51,17 +60,76 @@ static int lock_fires(void) {
   return fire;
 }
 
-/* Main databases get the base's methods with xLock wrapped: the base file
-** is used as is (same size), only its method table is replaced. */
-static const sqlite3_io_methods *lock_base; /* the base's methods, set once under fault_mu */
-static sqlite3_io_methods lock_methods;
+static long kill_at, kill_count; /* guarded by fault_mu */
+
+/* kill_point counts a write-side call and kills the process at kill_at. */
+static void kill_point(const char *what) {
+  pthread_mutex_lock(&fault_mu);
+  int fire = kill_at > 0 && ++kill_count == kill_at;
+  pthread_mutex_unlock(&fault_mu);
+  if (!fire) return;
+  char line[128];
+  int n = snprintf(line, sizeof line, "killing at %s %ld\n", what, kill_at);
+  if (write(1, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1)) < 0) {
+  }
+  kill(getpid(), SIGKILL);
+  for (;;) pause();
+}
+
+/* Files get the base's methods with xLock and the write-side calls
+** wrapped: the base file is used as is (same size), only its method table
+** is replaced. SQLite's unix VFS gives databases one table and journals
+** and WALs another (no locks), so there are two. */
+static const sqlite3_io_methods *wrap_base[2]; /* the base's tables, set once each under fault_mu */
+static sqlite3_io_methods wrap_methods[2];
+
+static const sqlite3_io_methods *base_of(sqlite3_file *f) {
+  return f->pMethods == &wrap_methods[0] ? wrap_base[0] : wrap_base[1];
+}
 
 static int faultLock(sqlite3_file *f, int level) {
   if (level == SQLITE_LOCK_SHARED && lock_fires()) {
     errno = ENOLCK;
     return SQLITE_IOERR_LOCK;
   }
-  return lock_base->xLock(f, level);
+  return base_of(f)->xLock(f, level);
+}
+
+static int faultWrite(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
+  kill_point(off == 0 ? "write at 0" : "write");
+  return base_of(f)->xWrite(f, p, n, off);
+}
+
+static int faultSync(sqlite3_file *f, int flags) {
+  kill_point("sync");
+  return base_of(f)->xSync(f, flags);
+}
+
+static int faultTruncate(sqlite3_file *f, sqlite3_int64 size) {
+  kill_point("truncate");
+  return base_of(f)->xTruncate(f, size);
+}
+
+/* wrap replaces f's methods with the wrapped copy of its table. */
+static void wrap(sqlite3_file *f) {
+  pthread_mutex_lock(&fault_mu);
+  if (fault_locks != 0 || kill_at > 0) {
+    for (int i = 0; i < 2; i++) {
+      if (!wrap_base[i]) {
+        wrap_base[i] = f->pMethods;
+        wrap_methods[i] = *f->pMethods;
+        wrap_methods[i].xLock = faultLock;
+        wrap_methods[i].xWrite = faultWrite;
+        wrap_methods[i].xSync = faultSync;
+        wrap_methods[i].xTruncate = faultTruncate;
+      }
+      if (f->pMethods == wrap_base[i]) {
+        f->pMethods = &wrap_methods[i];
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock(&fault_mu);
 }
 
 static int faultOpen(sqlite3_vfs *v, sqlite3_filename z, sqlite3_file *f, int flags, int *out) {
@@ -72,20 +140,16 @@ static int faultOpen(sqlite3_vfs *v, sqlite3_filename z, sqlite3_file *f, int fl
     return SQLITE_IOERR;
   }
   int rc = fault_base->xOpen(fault_base, z, f, flags, out);
-  if (rc == SQLITE_OK && (flags & SQLITE_OPEN_MAIN_DB) && f->pMethods) {
-    pthread_mutex_lock(&fault_mu);
-    if (!lock_base && fault_locks != 0) {
-      lock_base = f->pMethods;
-      lock_methods = *f->pMethods;
-      lock_methods.xLock = faultLock;
-    }
-    if (f->pMethods == lock_base) f->pMethods = &lock_methods;
-    pthread_mutex_unlock(&fault_mu);
-  }
+  if (rc == SQLITE_OK && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL)) && f->pMethods)
+    wrap(f);
   return rc;
 }
 
-static int faultDelete(sqlite3_vfs *v, const char *z, int s) { (void)v; return fault_base->xDelete(fault_base, z, s); }
+static int faultDelete(sqlite3_vfs *v, const char *z, int s) {
+  (void)v;
+  kill_point("delete");
+  return fault_base->xDelete(fault_base, z, s);
+}
 static int faultAccess(sqlite3_vfs *v, const char *z, int f, int *r) { (void)v; return fault_base->xAccess(fault_base, z, f, r); }
 static int faultFull(sqlite3_vfs *v, const char *z, int n, char *o) { (void)v; return fault_base->xFullPathname(fault_base, z, n, o); }
 static void *faultDlOpen(sqlite3_vfs *v, const char *z) { (void)v; return fault_base->xDlOpen(fault_base, z); }
@@ -107,6 +171,7 @@ sqlite3_vfs *wg_fault_vfs(sqlite3_vfs *base) {
   if ((e = getenv("WG_FAULT_WAL_P"))) fault_p = atoi(e);
   if ((e = getenv("WG_FAULT_SEED"))) fault_state = strtoull(e, NULL, 10);
   if ((e = getenv("WG_FAULT_LOCK_ENOLCK"))) fault_locks = atoi(e);
+  if ((e = getenv("WG_FAULT_KILL_AT"))) kill_at = atol(e);
   sqlite3_vfs v = {
     2, base->szOsFile, base->mxPathname, NULL, "wgfault", NULL, faultOpen, faultDelete, faultAccess, faultFull,
     faultDlOpen, faultDlError, faultDlSym, faultDlClose, faultRandomness, faultSleep, faultTime, faultLastError,
