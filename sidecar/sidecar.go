@@ -259,6 +259,20 @@ func (s *Sidecar) ReadRecord() (Record, error) {
 	return DecodeRecord(buf[:n])
 }
 
+// ReadRecordBytes reads the record's bytes into buf, unverified, and
+// returns how many there were (fewer than RecordSize at the end of a short
+// file).
+func (s *Sidecar) ReadRecordBytes(buf *[RecordSize]byte) (int, error) {
+	if err := s.fault("read"); err != nil {
+		return 0, err
+	}
+	n, err := s.f.ReadAt(buf[:], 0)
+	if err != nil && err != io.EOF {
+		return n, err
+	}
+	return n, nil
+}
+
 // dataAreas holds buffers for reading a sidecar's whole data area (16.5
 // KiB): reused, they cost no allocation.
 var dataAreas = sync.Pool{New: func() any { return new([DataSize]byte) }}

@@ -86,7 +86,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	}
 	// One stat of the path: the hard-link test's, and the identity a
 	// participation this process already has is checked against.
-	fi, links, linksKnown, _ := nlink.Stat(path)
+	id, links, linksKnown, _, _ := nlink.Stat(path)
 	if err := g.refuseSecondName(m.db, path, links, linksKnown); err != nil {
 		file.Close()
 		return nil, flags, err
@@ -95,7 +95,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	// A transient fault opening the sidecar is retried within the budget,
 	// then refused as transient (BUSY): only a lasting failure (EACCES, a
 	// symlink, a FIFO, ...) makes the sidecar unavailable.
-	m.side, err = g.joinParticipation(m.db, path, fi, partKey{proto: m.proto, noMirror: flockOverNetwork(m)})
+	m.side, err = g.joinParticipation(m.db, path, id, partKey{proto: m.proto, noMirror: flockOverNetwork(m)})
 	if err != nil {
 		file.Close()
 		if errclass.Classify(err) == policy.ClassTransient {

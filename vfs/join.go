@@ -228,13 +228,14 @@ func (m *mainFile) joinInMemory(op string) (bool, error) {
 		return false, m.sidecarFault(op, err)
 	}
 	defer m.side.UnlockAgreementMirror()
-	rec, err := m.side.ReadRecord()
-	if err != nil {
+	_, _, pending, ok, err := m.side.RecordChanged()
+	if err != nil || !ok {
 		return false, nil
 	}
-	m.db.switchPending.Store(rec.Switch.Pending)
+	m.db.switchPending.Store(pending)
 	d := m.g.pol.AdmitProtocol(policy.ProtocolRequest{Mine: m.proto, Foreign: m.foreignProtocols(op)})
 	if !d.Allow {
+		rec, _ := m.side.ReadRecord()
 		return false, m.g.refuse(m.db, &RefusalError{DB: m.name, Op: op, Reason: d.Reason, Why: d.Why, Agreed: rec})
 	}
 	if !m.side.JoinSibling() {

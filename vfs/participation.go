@@ -3,11 +3,11 @@ package vfs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/policy"
 	"github.com/walguard/walguard/sidecar"
 )
@@ -43,9 +43,16 @@ const shareParticipation = runtime.GOOS != "windows"
 // participation is one process's participation in one database through
 // one name with one protocol.
 type participation struct {
-	side   *sidecar.Sidecar
-	dbInfo os.FileInfo // the database the mirror descriptor holds, as its path showed it at open
-	scInfo os.FileInfo // the sidecar the descriptor holds
+	side *sidecar.Sidecar
+	dbID nlink.ID // the database the mirror descriptor holds, as its path showed it at open
+	scID nlink.ID // the sidecar the descriptor holds
+
+	// The record as the last join in memory read it, and whether it held a
+	// switch intent: a record whose bytes did not change is not decoded
+	// again. Used under the process's turn at the agreement (agree).
+	rec        [sidecar.RecordSize]byte
+	recN       int
+	recPending bool
 
 	// agree is the process's turn at the agreement byte: the byte is one
 	// lock of the shared description, which a second goroutine of the
@@ -74,14 +81,14 @@ type partKey struct {
 
 // joinParticipation returns a handle for a new connection on the
 // participation its process has in the database at path (db), opening
-// one if there is none or if the names no longer lead to its files. fi is
-// the database at path as stat(2) showed it, nil if unknown.
-func (g *VFS) joinParticipation(db *dbState, path string, fi os.FileInfo, key partKey) (*connSide, error) {
-	if shareParticipation && fi != nil {
+// one if there is none or if the names no longer lead to its files. id is
+// the database at path as stat(2) showed it, the zero ID if unknown.
+func (g *VFS) joinParticipation(db *dbState, path string, id nlink.ID, key partKey) (*connSide, error) {
+	if shareParticipation && id != (nlink.ID{}) {
 		db.mu.Lock()
 		p := db.parts[key]
 		db.mu.Unlock()
-		if p != nil && p.stillAt(path, fi) && p.attach() {
+		if p != nil && p.stillAt(id) && p.attach() {
 			return &connSide{p: p}, nil
 		}
 	}
@@ -90,12 +97,12 @@ func (g *VFS) joinParticipation(db *dbState, path string, fi os.FileInfo, key pa
 	if err != nil {
 		return nil, err
 	}
-	p := &participation{side: side, dbInfo: fi, agree: make(chan struct{}, 1), conns: 1}
-	if shareParticipation && fi != nil {
+	p := &participation{side: side, dbID: id, agree: make(chan struct{}, 1), conns: 1}
+	if shareParticipation && id != (nlink.ID{}) && side.Info() != nil {
 		// The sidecar this descriptor holds, as a later open will compare
 		// it with its path.
-		if sc := side.Info(); sc != nil {
-			p.scInfo, p.db, p.key = sc, db, key
+		if sc, ok := nlink.Of(side.Info()); ok {
+			p.scID, p.db, p.key = sc, db, key
 			db.mu.Lock()
 			if db.parts == nil {
 				db.parts = map[partKey]*participation{}
@@ -107,14 +114,14 @@ func (g *VFS) joinParticipation(db *dbState, path string, fi os.FileInfo, key pa
 	return &connSide{p: p}, nil
 }
 
-// stillAt reports whether the database at path (fi) and the sidecar at
-// its path are the files p holds.
-func (p *participation) stillAt(path string, fi os.FileInfo) bool {
-	if p.dbInfo == nil || p.scInfo == nil || !os.SameFile(p.dbInfo, fi) {
+// stillAt reports whether the database at its path (id) and the sidecar
+// at its path are the files p holds.
+func (p *participation) stillAt(id nlink.ID) bool {
+	if p.dbID != id || p.scID == (nlink.ID{}) {
 		return false
 	}
-	sc, err := os.Lstat(p.side.Path())
-	return err == nil && os.SameFile(p.scInfo, sc)
+	sc, ok, err := nlink.Lstat(p.side.Path())
+	return err == nil && ok && sc == p.scID
 }
 
 // attach counts one more connection, unless the last one left already.
@@ -262,6 +269,29 @@ func (c *connSide) turn(wait time.Duration) error {
 
 // ReadRecord reads and verifies the record.
 func (c *connSide) ReadRecord() (sidecar.Record, error) { return c.p.side.ReadRecord() }
+
+// RecordChanged reads the record's bytes and reports whether they differ
+// from what the last call read (the generation, or anything else, moved);
+// pending is whether the record holds a switch intent, ok false if it does
+// not verify (or there is none). It decodes only a record that changed.
+// The process's turn at the agreement is held.
+func (c *connSide) RecordChanged() (rec sidecar.Record, changed, pending, ok bool, err error) {
+	p := c.p
+	var buf [sidecar.RecordSize]byte
+	n, err := p.side.ReadRecordBytes(&buf)
+	if err != nil {
+		return rec, false, false, false, err
+	}
+	if n == p.recN && buf == p.rec {
+		return rec, false, p.recPending, true, nil
+	}
+	if rec, err = sidecar.DecodeRecord(buf[:n]); err != nil {
+		p.recN = -1
+		return rec, true, false, false, nil
+	}
+	p.rec, p.recN, p.recPending = buf, n, rec.Switch.Pending
+	return rec, true, rec.Switch.Pending, true, nil
+}
 
 // ReadRecordAndSlots reads the record and keeps the slot table until
 // UnlockAgreement.

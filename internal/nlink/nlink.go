@@ -11,7 +11,19 @@ import "os"
 // is false where the system does not say.
 func Count(path string) (n uint64, known bool, err error) { return count(path) }
 
-// Stat returns the file at path as os.Stat does, and how many directory
-// entries name it, in one stat(2) where the system allows. fi is nil if
-// the file cannot be stat'ed.
-func Stat(path string) (fi os.FileInfo, n uint64, known bool, err error) { return stat(path) }
+// An ID names a file: its device and inode numbers. The zero ID names
+// nothing.
+type ID struct{ Dev, Ino uint64 }
+
+// Stat returns the ID of the file at path and how many directory entries
+// name it, in one stat(2) and without allocating the os.FileInfo that
+// os.Stat would, where the system allows; ok is false where the system
+// has no such numbers (then n and known are os.Stat's nothing).
+func Stat(path string) (id ID, n uint64, known, ok bool, err error) { return stat(path) }
+
+// Lstat returns the ID of the file at path itself, not following a
+// symbolic link; ok as for Stat.
+func Lstat(path string) (id ID, ok bool, err error) { return lstat(path) }
+
+// Of returns the ID of a file from what os.Stat or (*os.File).Stat said.
+func Of(fi os.FileInfo) (ID, bool) { return of(fi) }

@@ -8,18 +8,30 @@ import (
 )
 
 func count(path string) (uint64, bool, error) {
-	_, n, known, err := stat(path)
+	_, n, known, _, err := stat(path)
 	return n, known, err
 }
 
-func stat(path string) (os.FileInfo, uint64, bool, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, false, err
+func stat(path string) (ID, uint64, bool, bool, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return ID{}, 0, false, false, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
+	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
+}
+
+func lstat(path string) (ID, bool, error) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return ID{}, false, &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	return ID{uint64(st.Dev), uint64(st.Ino)}, true, nil
+}
+
+func of(fi os.FileInfo) (ID, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return fi, 0, false, nil
+		return ID{}, false
 	}
-	return fi, uint64(st.Nlink), true, nil
+	return ID{uint64(st.Dev), uint64(st.Ino)}, true
 }
