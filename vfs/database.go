@@ -39,8 +39,12 @@ type mainFile struct {
 	approved   policy.Family // the header family an admitted pragma may write
 	approvedAt policy.Family // the header family on disk when it was admitted: approved only from there
 	switching  bool          // this connection's header write recorded a switch intent
-	switchFrom policy.Family // the family it switches from
-	playback   bool          // SQLite is rolling back a hot journal through this connection
+	// switchUnresolved: its end of switch could not be recorded; Close
+	// tries again, since other processes see the switcher live as long as
+	// any connection of this process is open.
+	switchUnresolved bool
+	switchFrom       policy.Family // the family it switches from
+	playback         bool          // SQLite is rolling back a hot journal through this connection
 }
 
 func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
@@ -131,7 +135,9 @@ func (g *VFS) transientFault(db *dbState, op string, err error) error {
 // Close closes the database and its sidecar, which ends this connection's
 // participation.
 func (m *mainFile) Close() error {
-	if m.switching {
+	if m.switching || (m.switchUnresolved && !m.side.SwitchingHere()) {
+		// Unless another connection of this process has recorded an
+		// intent of its own since: the slot and pid would match it too.
 		m.endSwitch()
 	}
 	err := m.File.Close()

@@ -169,7 +169,7 @@ func defaultMode(f policy.Family) policy.JournalMode {
 // A connection whose process already holds the protocol byte joins in
 // memory (joinInMemory); otherwise, and where that cannot decide, in full.
 func (m *mainFile) admit(op string) error {
-	if m.side.ProcessJoined() {
+	if m.side.ProcessJoined() && !m.operator {
 		if joined, err := m.joinInMemory(op); err != nil || joined {
 			return err
 		}
@@ -203,6 +203,12 @@ func (m *mainFile) admit(op string) error {
 		}
 		m.joinWALEarly(rec, hf)
 		if err := m.writeSlot(); err != nil {
+			// Not admitted: give back what this join declared, so that
+			// its retry joins again in full and writes the entry (a
+			// process's slot without an entry is invisible to the tests
+			// that go by entries, the other-host test among them).
+			m.releaseFamily()
+			m.side.Leave()
 			return m.sidecarFault(op, err)
 		}
 		m.admitted = true
@@ -224,10 +230,17 @@ func (m *mainFile) admit(op string) error {
 // SQLite's first read of it (ReadAt), against the family this process
 // last confirmed. false, nil: join in full.
 func (m *mainFile) joinInMemory(op string) (bool, error) {
-	if err := m.side.LockAgreementMirror(m.g.opts.AgreementWait); err != nil {
+	lock, unlock := m.side.LockAgreementMirror, m.side.UnlockAgreementMirror
+	if !m.db.fs.SharesMemory {
+		// Where the filesystem cannot share memory, a flock participant
+		// keeps its declarations on the sidecar alone (NoMirror): the
+		// mirror's byte would not keep it out.
+		lock, unlock = m.side.LockAgreement, m.side.UnlockAgreement
+	}
+	if err := lock(m.g.opts.AgreementWait); err != nil {
 		return false, m.sidecarFault(op, err)
 	}
-	defer m.side.UnlockAgreementMirror()
+	defer unlock()
 	_, _, pending, ok, err := m.side.RecordChanged()
 	if err != nil || !ok {
 		return false, nil

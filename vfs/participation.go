@@ -97,7 +97,7 @@ func (g *VFS) joinParticipation(db *dbState, path string, id nlink.ID, key partK
 	if err != nil {
 		return nil, err
 	}
-	p := &participation{side: side, dbID: id, agree: make(chan struct{}, 1), conns: 1}
+	p := &participation{side: side, dbID: id, agree: make(chan struct{}, 1), conns: 1, recN: -1}
 	if shareParticipation && id != (nlink.ID{}) && side.Info() != nil {
 		// The sidecar this descriptor holds, as a later open will compare
 		// it with its path.
@@ -535,6 +535,33 @@ func (c *connSide) SwitchingHere() bool {
 	return p.switching > 0
 }
 
+// Leave withdraws this connection's protocol declaration (Join's), as a
+// join that failed after it must: the process's slot and protocol byte go
+// with its last admitted connection, even while connections that were
+// never admitted stay (they declare nothing, and a slot would describe a
+// participant that is not there). The next full join takes both again.
+func (c *connSide) Leave() error {
+	if !c.protocol {
+		return nil
+	}
+	p := c.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.leaveLocked()
+}
+
+// leaveLocked is Leave with p.mu held.
+func (c *connSide) leaveLocked() error {
+	p := c.p
+	p.protocol--
+	c.protocol = false
+	if p.protocol > 0 || p.conns <= 1 {
+		return nil // the last connection's close releases everything
+	}
+	p.written, p.since = false, time.Time{}
+	return errors.Join(p.side.ReleaseProtocol(), p.side.ReleaseSlot())
+}
+
 // Close withdraws this connection's declarations; the last connection
 // closes the sidecar, which releases the process's locks.
 func (c *connSide) Close() error {
@@ -546,16 +573,7 @@ func (c *connSide) Close() error {
 	p := c.p
 	p.mu.Lock()
 	if c.protocol {
-		p.protocol--
-		c.protocol = false
-		if p.protocol == 0 && p.conns > 1 {
-			// Connections that were never admitted stay: they declare
-			// nothing, and hold no slot (whose entry would describe a
-			// participant that is not there). The next admitted one
-			// takes both again.
-			err = errors.Join(err, p.side.ReleaseProtocol(), p.side.ReleaseSlot())
-			p.written, p.since = false, time.Time{}
-		}
+		err = errors.Join(err, c.leaveLocked())
 	}
 	p.conns--
 	last := p.conns == 0

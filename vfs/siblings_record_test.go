@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -45,5 +46,42 @@ func TestSiblingOpenDetectsATornRecord(t *testing.T) {
 	}
 	if r := g.LastRefusal(path); err == nil || r == nil || r.Reason != policy.ReasonSidecarCorrupt || !errors.Is(r, sidecar.ErrChecksum) {
 		t.Fatalf("a new connection over a torn record: %v (last refusal %v); want it refused as corrupt, as another process's is", err, r)
+	}
+}
+
+// Where the filesystem cannot share memory, a flock participant keeps its
+// declarations on the sidecar alone (no mirror), agreement byte included;
+// a join in memory there takes the sidecar's agreement byte, not only the
+// mirror's, or it would not keep such a participant's join or record
+// change out. Here the sidecar's byte alone is held, as that participant
+// holds it: the second connection of a process must wait for it (BUSY),
+// and join once it is free.
+func TestJoinInMemoryOnANetworkFilesystemTakesTheSidecarsAgreement(t *testing.T) {
+	name, _ := registerTestVFS(t, wgvfs.Options{DetectFS: nfs, AgreementWait: 20 * time.Millisecond})
+	path := tempDB(t)
+	first := openConn(t, dsn(path, name))
+	mustExec(t, first, "CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+
+	noMirror, err := sidecar.OpenSidecar(path, sidecar.OpenOptions{NoMirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noMirror.Close()
+	if err := noMirror.LockAgreement(0); err != nil {
+		t.Fatal(err)
+	}
+	second, err := sqlite3.Open(dsn(path, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := second.Exec("SELECT count(*) FROM t"); !errors.Is(err, sqlite3.BUSY) {
+		t.Fatalf("a join while a participant without mirror holds the agreement: %v, want BUSY", err)
+	}
+	if err := noMirror.UnlockAgreement(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, second, "SELECT count(*) FROM t"); got != "1" {
+		t.Fatalf("after the agreement was released: %s rows", got)
 	}
 }

@@ -255,8 +255,11 @@ func (m *mainFile) endSwitch() {
 		// (whose slot is this one's, so other processes see the switcher
 		// live while they are open).
 		m.db.switchPending.Store(true)
+		m.switchUnresolved = true
 		m.g.log().Warn("walguard could not resolve its journal mode switch", slog.String("db", m.name), slog.Any("err", err))
+		return
 	}
+	m.switchUnresolved = false
 }
 
 // reconcileHeader compares the header's family with the record's, at a

@@ -14,7 +14,7 @@ func count(path string) (uint64, bool, error) {
 
 func stat(path string) (ID, uint64, bool, bool, error) {
 	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
+	if err := ignoringEINTR(func() error { return syscall.Stat(path, &st) }); err != nil {
 		return ID{}, 0, false, false, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
@@ -22,7 +22,7 @@ func stat(path string) (ID, uint64, bool, bool, error) {
 
 func lstat(path string) (ID, bool, error) {
 	var st syscall.Stat_t
-	if err := syscall.Lstat(path, &st); err != nil {
+	if err := ignoringEINTR(func() error { return syscall.Lstat(path, &st) }); err != nil {
 		return ID{}, false, &os.PathError{Op: "lstat", Path: path, Err: err}
 	}
 	return ID{uint64(st.Dev), uint64(st.Ino)}, true, nil
@@ -34,4 +34,15 @@ func of(fi os.FileInfo) (ID, bool) {
 		return ID{}, false
 	}
 	return ID{uint64(st.Dev), uint64(st.Ino)}, true
+}
+
+// ignoringEINTR runs fn again while it is interrupted by a signal (the Go
+// runtime's preemption signals reach slow filesystems' system calls), as
+// package os does.
+func ignoringEINTR(fn func() error) error {
+	for {
+		if err := fn(); err != syscall.EINTR {
+			return err
+		}
+	}
 }
