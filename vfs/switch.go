@@ -228,7 +228,12 @@ func (m *mainFile) endSwitch() {
 	defer m.setSwitching(false)
 	err := m.withAgreement("end switch", func(rec *sidecar.Record) error {
 		hf := m.headerFamily()
-		if rec.Switch.Pending && rec.SetterPID == processID && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
+		// The slot and pid name every connection of this process: an
+		// intent is this connection's while it switches, or, retried at
+		// close, while no other connection of the process has recorded
+		// one since (asked under the turn, where intents are recorded).
+		mine := m.switching || !m.side.SwitchingHere()
+		if mine && rec.Switch.Pending && rec.SetterPID == processID && rec.Switch.Slot == m.side.Slot() && hf != policy.FamilyUnknown {
 			if hf != rec.Family {
 				rec.Mode, rec.Reason, rec.Detail = defaultMode(hf), policy.ReasonRecovered, fmt.Sprintf("switch to %s rolled back", rec.Family)
 			}
