@@ -5,7 +5,6 @@ package walguard_test
 import (
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
@@ -52,25 +51,13 @@ func TestOtherHostRefusedBesideARetriedJoin(t *testing.T) {
 	sqltest.Exec(t, c, "PRAGMA journal_mode=wal; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 	c.Close()
 
-	var armed, synced, failed atomic.Bool
-	hook := func(op, _ string) error {
-		if !armed.Load() {
-			return nil
-		}
-		switch {
-		case op == "sync":
-			synced.Store(true)
-		case op == "write" && synced.Load() && !failed.Load():
-			failed.Store(true) // the slot entry, after the record's first write
-			return fmt.Errorf("injected: %w", sidecar.ErrBusy)
-		}
-		return nil
-	}
-	name := sqltest.Register(t, wgvfs.New(wgvfs.Options{SidecarHook: hook, HostID: "host-a"}))
-	armed.Store(true)
+	// The slot entry's write, after the record's first: a transient fault.
+	h := &failAfterSync{op: "write", err: fmt.Errorf("injected: %w", sidecar.ErrBusy)}
+	name := sqltest.Register(t, wgvfs.New(wgvfs.Options{SidecarHook: h.hook, HostID: "host-a"}))
+	h.armed.Store(true)
 	here := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
 	defer here.Close()
-	armed.Store(false)
+	h.armed.Store(false)
 	sqltest.Query(t, here, "SELECT count(*) FROM t")
 	if st, err := sidecar.ReadStatus(path); err != nil || len(st.Families) != 1 || st.Families[0].String() != "wal" {
 		t.Fatalf("status %+v, %v: want this process declaring WAL", st, err)
@@ -82,7 +69,7 @@ func TestOtherHostRefusedBesideARetriedJoin(t *testing.T) {
 		t.Fatalf("other host: %q, %v", lines, err)
 	}
 	if lines[len(lines)-1] == "read" {
-		t.Errorf("a process of another host read in WAL beside this host's WAL participant (slot entry fault injected: %v)", failed.Load())
+		t.Errorf("a process of another host read in WAL beside this host's WAL participant (slot entry fault injected: %v)", h.failed.Load())
 	}
 	t.Logf("other host: %q", lines)
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/internal/testproc"
 	"github.com/walguard/walguard/sidecar"
@@ -24,61 +26,83 @@ import (
 // the process's connections joining in memory read the record for
 // intents left by a switcher that died.
 func TestIntentOfAClosedSwitcherIsResolvedBesideItsSiblings(t *testing.T) {
-	path := sqltest.TempDB(t)
-	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
-	sqltest.Exec(t, c, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
-	c.Close()
-
-	// Armed, the hook fails the first agreement lock after the record's
-	// next sync: the intent is written, its end is not.
-	var armed, synced, failed atomic.Bool
-	hook := func(op, _ string) error {
-		if !armed.Load() {
-			return nil
-		}
-		switch {
-		case op == "sync":
-			synced.Store(true)
-		case op == "lock" && synced.Load() && !failed.Load():
-			failed.Store(true)
-			return errors.New("injected: agreement lock failed")
-		}
-		return nil
-	}
-	name := sqltest.Register(t, wgvfs.New(wgvfs.Options{SidecarHook: hook}))
-	switcher := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
-	sibling := sqltest.OpenWaiting(t, sqltest.DSN(path, name))
-	sqltest.Exec(t, sibling, "SELECT count(*) FROM t")
-	armed.Store(true)
-	sqltest.Query(t, switcher, "PRAGMA journal_mode=wal")
-	armed.Store(false)
-	if !failed.Load() {
-		t.Fatal("the end of the switch was never attempted")
-	}
+	path, switcher, sibling := switchWithFailedEnd(t)
+	defer sibling.Close()
 	st, err := sidecar.ReadStatus(path)
 	if err != nil || st.Record == nil || !st.Record.Switch.Pending {
 		t.Fatalf("record %+v (%v): want the switch intent left pending", st.Record, err)
 	}
-	// The switcher is gone; its sibling stays, as a pool's idle
-	// connection would.
+	// The switcher is gone; its sibling stays, and reads.
 	if err := switcher.Close(); err != nil {
 		t.Fatal(err)
 	}
 	sqltest.Exec(t, sibling, "SELECT count(*) FROM t")
+	expectIntentResolved(t, path, "while a sibling of its process is open")
+}
 
-	// Another process reads under a lock: the switch's connection is
-	// gone, so the intent is resolved (the header says WAL: completed).
+// expectIntentResolved has another process read the database at path
+// under a lock, and fails the test if the record still holds a switch
+// intent then.
+func expectIntentResolved(t *testing.T, path, while string) {
+	t.Helper()
 	reader := testproc.Start(t, os.Args[0], "holdwal", "WG_DB="+path)
 	reader.Expect("ready")
-	st, err = sidecar.ReadStatus(path)
+	st, err := sidecar.ReadStatus(path)
 	if err != nil || st.Record == nil {
 		t.Fatalf("record: %v", err)
 	}
 	if st.Record.Switch.Pending {
-		t.Errorf("the switch intent of a closed connection stays pending while a sibling of its process is open: %+v", st.Record.Switch)
+		t.Errorf("the switch intent of a closed connection stays pending %s: %+v", while, st.Record.Switch)
 	}
 	reader.Wait()
-	sibling.Close()
+}
+
+// failAfterSync is a sidecar hook that, while armed, fails the first
+// operation op that follows the record's next sync with err: the record
+// is written, what comes after it is not.
+type failAfterSync struct {
+	op                    string
+	err                   error
+	armed, synced, failed atomic.Bool
+}
+
+func (h *failAfterSync) hook(op, _ string) error {
+	if !h.armed.Load() {
+		return nil
+	}
+	switch {
+	case op == "sync":
+		h.synced.Store(true)
+	case op == h.op && h.synced.Load() && !h.failed.Load():
+		h.failed.Store(true)
+		return h.err
+	}
+	return nil
+}
+
+// switchWithFailedEnd makes a rollback database with one row, opens two
+// connections of this process on it through walguard, reads through the
+// second (the sibling), and switches the first (the switcher) to WAL
+// with the end of its switch failing (the agreement lock after the
+// intent's sync): the intent is left pending.
+func switchWithFailedEnd(t *testing.T) (path string, switcher, sibling *sqlite3.Conn) {
+	t.Helper()
+	path = sqltest.TempDB(t)
+	c := sqltest.OpenWaiting(t, sqltest.DSN(path, "os"))
+	sqltest.Exec(t, c, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
+	c.Close()
+	h := &failAfterSync{op: "lock", err: errors.New("injected: agreement lock failed")}
+	name := sqltest.Register(t, wgvfs.New(wgvfs.Options{SidecarHook: h.hook}))
+	switcher = sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+	sibling = sqltest.OpenWaiting(t, sqltest.DSN(path, name))
+	sqltest.Exec(t, sibling, "SELECT count(*) FROM t")
+	h.armed.Store(true)
+	sqltest.Query(t, switcher, "PRAGMA journal_mode=wal")
+	h.armed.Store(false)
+	if !h.failed.Load() {
+		t.Fatal("the end of the switch was never attempted")
+	}
+	return path, switcher, sibling
 }
 
 // An interrupted switch is resolved by a header read under a lock once a
