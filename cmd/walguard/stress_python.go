@@ -69,13 +69,14 @@ def header_family():
     except OSError:
         return 0
     return h[18] if len(h) == 20 and h[18] == h[19] else 0
-# conn: whether the header said WAL when the connection opened (it has
-# joined by then, guarded), whether it ran the fallback, and whether it
-# already said "downgrade".
+# conn: whether the header said WAL right before the connection's
+# fallback, whether it ran the fallback, and whether it already said
+# "downgrade".
 conn = {}
 def check_downgrade():
-    # The post-mortem's downgrade: the fallback of a connection that found
-    # the database in WAL, and the header now says rollback.
+    # The post-mortem's downgrade: the header said WAL right before the
+    # connection's fallback and says rollback right after it (not a
+    # deliberate change another worker made meanwhile).
     if conn.get("fell_back") and conn.get("wal") and not conn.get("said") and header_family() == 1:
         conn["said"] = True
         st["downgrades"] += 1
@@ -83,7 +84,6 @@ def check_downgrade():
 def connect():
     db = sqlite3.connect("file:%s?vfs=%s" % (cfg["db"], vfs), uri=True, timeout=2, isolation_level=None)
     conn.clear()
-    conn["wal"] = header_family() == 2
     try:
         db.execute("PRAGMA journal_mode=WAL").fetchall()
     except sqlite3.OperationalError:
@@ -92,6 +92,7 @@ def connect():
             # taken for "this filesystem cannot do WAL".
             st["fallbacks"] += 1
             conn["fell_back"] = True
+            conn["wal"] = header_family() == 2
             # Like every statement of the application, the DELETE is
             # retried while SQLite answers "database is locked", for up
             # to the 2 s of its busy timeout (SQLite does not wait for
@@ -140,8 +141,6 @@ while not stop.is_set():
             say("ack %d" % i)
         mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
         say("mode %s %d %d" % (mode, begin, end))
-        if mode != "wal":
-            check_downgrade()
         if cfg.get("reconnect"):
             db.close()
             db = None

@@ -173,9 +173,9 @@ A walguard retry is one more attempt at a VFS call that failed with a
 transient fault; one operation may take several, and one that still fails
 reaches SQLite as an error (failed transactions count those in writes).
 A family overlap is two workers writing in different journal families
-(WAL, rollback) at the same time. A downgrade is the post-mortem's: a
-connection that found the database in WAL ran the naive fallback and the
-header then said rollback, while the other workers ran (exact).
+(WAL, rollback) at the same time. A downgrade is the post-mortem's: the
+header said WAL right before a connection's naive fallback and rollback
+right after it, while the other workers ran (exact).
 `
 
 // familyRun is a stretch of one worker's commits in one journal family:

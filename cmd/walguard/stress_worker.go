@@ -204,6 +204,11 @@ func (w *stressWorker) open() (*sqlite3.Conn, error) {
 			// taken for "this filesystem cannot do WAL".
 			w.st.Fallbacks++
 			w.conn.fellBack = true
+			// The header right before the fallback: a downgrade is this
+			// DELETE taking it out of WAL, not a deliberate change another
+			// worker made meanwhile (which needs every participant closed,
+			// and this connection may not have joined yet).
+			w.conn.wal = headerFamily(w.cfg.DB) == 2
 			if _, err := journalMode(conn, "delete"); err != nil {
 				w.fail(err)
 			}
@@ -214,8 +219,8 @@ func (w *stressWorker) open() (*sqlite3.Conn, error) {
 }
 
 // checkDowngrade reports the post-mortem's downgrade once per connection:
-// the connection found the database in WAL, ran the naive fallback, and
-// the header now says rollback.
+// the header said WAL right before the connection's naive fallback, and
+// says rollback right after it.
 func (w *stressWorker) checkDowngrade() {
 	if w.conn.fellBack && w.conn.wal && !w.conn.said && headerFamily(w.cfg.DB) == 1 {
 		w.conn.said = true
@@ -356,9 +361,6 @@ func (w *stressWorker) write(conn *sqlite3.Conn, rows int) {
 	}
 	if mode, err := journalMode(conn, ""); err == nil {
 		w.out.printf("mode %s %d %d", mode, begin.UnixNano(), end.UnixNano())
-		if mode != "wal" {
-			w.checkDowngrade()
-		}
 	} else {
 		w.fail(err)
 	}
