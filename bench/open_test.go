@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -34,6 +35,52 @@ func BenchmarkOpenClose(b *testing.B) {
 				}
 				reportCPU(b, cpuTime()-cpu0)
 			})
+		})
+	}
+}
+
+// BenchmarkOpenClosePaired is OpenClose with the two VFSes interleaved
+// op by op in one loop: each iteration opens, reads and closes a
+// connection through os and one through walguard (in alternating order),
+// each timed on its own. The machine's drift, which moves whole
+// sub-benchmarks by ±5–10% on a shared virtual machine, lands on both
+// sides within microseconds, so the ratio it reports (walguard/os, the
+// total times' quotient) is far steadier than OpenClose's: os-ns/op and
+// walguard-ns/op are the two sides.
+func BenchmarkOpenClosePaired(b *testing.B) {
+	for _, j := range readJournals() {
+		b.Run("mode="+j.name, func(b *testing.B) {
+			var uris [2]string
+			for i, name := range [2]string{"os", "walguard"} {
+				path, _ := newDB(b, name, j, 10)
+				uris[i] = dsn(path, name)
+			}
+			var spent [2]time.Duration
+			openReadClose := func(i int) {
+				t0 := time.Now()
+				c, err := sqlite3.Open(uris[i])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := c.Exec("SELECT n FROM t WHERE id = 1"); err != nil {
+					c.Close()
+					b.Fatal(err)
+				}
+				if err := c.Close(); err != nil {
+					b.Fatal(err)
+				}
+				spent[i] += time.Since(t0)
+			}
+			n := 0
+			for b.Loop() {
+				first := n % 2
+				openReadClose(first)
+				openReadClose(1 - first)
+				n++
+			}
+			b.ReportMetric(float64(spent[0].Nanoseconds())/float64(n), "os-ns/op")
+			b.ReportMetric(float64(spent[1].Nanoseconds())/float64(n), "walguard-ns/op")
+			b.ReportMetric(float64(spent[1])/float64(spent[0]), "walguard/os")
 		})
 	}
 }
