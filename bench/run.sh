@@ -159,11 +159,35 @@ awk '
 		}
 	}' | tee "$out/ratios.txt"
 
+# per_run LABEL: reads one number per run on stdin and prints their median
+# and distribution-free 95% interval, judged against <= 1.05.
+per_run() {
+	sort -g | awk -v label="$1" '
+	# lowrank(n): the largest k with P(Bin(n, 1/2) < k) <= 0.025; 0 if none.
+	function lowrank(n,    k, c, cum) {
+		c = 1; cum = 0
+		for (k = 0; k <= n; k++) {
+			cum += c / 2 ^ n
+			if (cum > 0.025) return k
+			c = c * (n - k) / (k + 1)
+		}
+		return 0
+	}
+	{ a[++n] = $1 }
+	END {
+		if (n == 0) exit
+		k = lowrank(n)
+		med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		ci = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
+		printf "\n%s, per run: median %.3f, CI %s, target <= 1.05, met %s\n", label, med, ci, med <= 1.05 ? "yes" : "NO"
+	}' | tee -a "$out/ratios.txt"
+}
+
 # Open with live connections: walguard/os at live=100 over walguard/os at
 # live=0, per run; the join is O(1) in live participants when it is 1. In
 # wall time and in CPU time (which other jobs on the machine disturb less).
 for unit in ns/op cpu-ns/op; do
-awk -v unit="$unit" '
+	awk -v unit="$unit" '
 	/^BenchmarkOpenLive\/live=[0-9]+\/vfs=/ {
 		name = $1; sub(/^BenchmarkOpenLive\/live=/, "", name); sub(/-[0-9]+$/, "", name)
 		split(name, p, "/vfs=")
@@ -175,51 +199,17 @@ awk -v unit="$unit" '
 		for (f in files)
 			if (v[f, 0, "os"] > 0 && v[f, 100, "os"] > 0 && v[f, 0, "walguard"] > 0 && v[f, 100, "walguard"] > 0)
 				print (v[f, 100, "walguard"] / v[f, 100, "os"]) / (v[f, 0, "walguard"] / v[f, 0, "os"])
-	}' "$out"/run-*.txt | sort -g | awk -v unit="$unit" '
-	function lowrank(n,    k, c, cum) {
-		c = 1; cum = 0
-		for (k = 0; k <= n; k++) {
-			cum += c / 2 ^ n
-			if (cum > 0.025) return k
-			c = c * (n - k) / (k + 1)
-		}
-		return 0
-	}
-	{ a[++n] = $1 }
-	END {
-		if (n == 0) exit
-		k = lowrank(n)
-		med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		ci = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
-		printf "\nOpenLive growth, %s: (walguard/os at live=100) / (walguard/os at live=0), per run: median %.3f, CI %s, target <= 1.05, met %s\n", unit, med, ci, med <= 1.05 ? "yes" : "NO"
-	}' | tee -a "$out/ratios.txt"
+	}' "$out"/run-*.txt | per_run "OpenLive growth, $unit: (walguard/os at live=100) / (walguard/os at live=0)"
 done
 # Open/close with the two VFSes interleaved op by op (OpenClosePaired):
 # its walguard/os, per run. Drift lands on both sides within microseconds,
 # so this is the steadiest measure of the join's cost.
 for mode in wal-normal delete; do
-awk -v mode="$mode" '
+	awk -v mode="$mode" '
 	$1 ~ ("^BenchmarkOpenClosePaired/mode=" mode "-[0-9]+$") {
 		for (i = 3; i < NF; i += 2)
 			if ($(i + 1) == "walguard/os") print $i
-	}' "$out"/run-*.txt | sort -g | awk -v mode="$mode" '
-	function lowrank(n,    k, c, cum) {
-		c = 1; cum = 0
-		for (k = 0; k <= n; k++) {
-			cum += c / 2 ^ n
-			if (cum > 0.025) return k
-			c = c * (n - k) / (k + 1)
-		}
-		return 0
-	}
-	{ a[++n] = $1 }
-	END {
-		if (n == 0) exit
-		k = lowrank(n)
-		med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		ci = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
-		printf "\nOpenClosePaired mode=%s: walguard/os, interleaved op by op, per run: median %.3f, CI %s, target <= 1.05, met %s\n", mode, med, ci, med <= 1.05 ? "yes" : "NO"
-	}' | tee -a "$out/ratios.txt"
+	}' "$out"/run-*.txt | per_run "OpenClosePaired mode=$mode: walguard/os, interleaved op by op"
 done
 echo
 if [ "$keep" = 1 ]; then

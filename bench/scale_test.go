@@ -115,17 +115,7 @@ func BenchmarkOpenLive(b *testing.B) {
 				uri := dsn(path, vfsName)
 				cpu0 := cpuTime()
 				for b.Loop() {
-					c, err := sqlite3.Open(uri)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if err := c.Exec("SELECT n FROM t WHERE id = 1"); err != nil {
-						c.Close()
-						b.Fatal(err)
-					}
-					if err := c.Close(); err != nil {
-						b.Fatal(err)
-					}
+					openReadClose(b, uri)
 				}
 				reportCPU(b, cpuTime()-cpu0)
 			})
