@@ -71,12 +71,8 @@ func childSwitchIdle() {
 // database) through walguard, prints "ready", and idles. Each line it
 // reads makes it insert one more row and print "ack" or "err MESSAGE".
 func childRollbackIdle() {
-	c, err := sqlite3.Open("file:" + os.Getenv("WG_DB") + "?vfs=walguard")
-	if err != nil {
-		childFatal("open: %v", err)
-	}
+	c := childOpen("file:" + os.Getenv("WG_DB") + "?vfs=walguard")
 	defer c.Close()
-	c.BusyTimeout(5 * time.Second)
 	if err := c.Exec("INSERT INTO t VALUES('idle', 0)"); err != nil {
 		childFatal("insert: %v", err)
 	}

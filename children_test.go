@@ -26,6 +26,17 @@ func childFatal(format string, args ...any) {
 	os.Exit(1)
 }
 
+// childOpen opens dsn for a child role, with a busy timeout of 5 s; a
+// failure ends the child (childFatal).
+func childOpen(dsn string) *sqlite3.Conn {
+	c, err := sqlite3.Open(dsn)
+	if err != nil {
+		childFatal("open: %v", err)
+	}
+	c.BusyTimeout(5 * time.Second)
+	return c
+}
+
 // childWriter inserts WG_N rows tagged WG_ID into table t of WG_DB through
 // walguard, printing "ack I" for every committed row. It retries SQLITE_BUSY
 // and prints "refused REASON" the first time walguard refused it. With
@@ -92,11 +103,7 @@ func prepareRetry(c *sqlite3.Conn, sql string) (*sqlite3.Stmt, string, error) {
 // connection until its stdin closes.
 func childHoldWAL() {
 	db := os.Getenv("WG_DB")
-	c, err := sqlite3.Open("file:" + db + "?vfs=walguard")
-	if err != nil {
-		childFatal("open: %v", err)
-	}
-	c.BusyTimeout(5 * time.Second)
+	c := childOpen("file:" + db + "?vfs=walguard")
 	if err := c.Exec("SELECT count(*) FROM t"); err != nil {
 		childFatal("read: %v", err)
 	}

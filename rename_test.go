@@ -5,9 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/ncruces/go-sqlite3"
 
 	"github.com/walguard/walguard"
 	"github.com/walguard/walguard/internal/sqlrow"
@@ -25,12 +22,8 @@ func init() {
 // checkpoints (so its commits reach the file even though SQLite skips the
 // checkpoint at close once the file has moved), printing "ack N".
 func childWALRenamed() {
-	c, err := sqlite3.Open("file:" + os.Getenv("WG_DB") + "?vfs=walguard")
-	if err != nil {
-		childFatal("open: %v", err)
-	}
+	c := childOpen("file:" + os.Getenv("WG_DB") + "?vfs=walguard")
 	defer c.Close()
-	c.BusyTimeout(5 * time.Second)
 	if err := c.Exec("INSERT INTO t VALUES('renamed', 0)"); err != nil {
 		childFatal("insert: %v", err)
 	}

@@ -241,7 +241,7 @@ func (m *mainFile) joinInMemory(op string) (bool, error) {
 		return false, m.sidecarFault(op, err)
 	}
 	defer unlock()
-	_, _, pending, ok, err := m.side.RecordChanged()
+	pending, ok, err := m.side.RecordPending()
 	if err != nil || !ok {
 		return false, nil
 	}
@@ -255,8 +255,9 @@ func (m *mainFile) joinInMemory(op string) (bool, error) {
 		return false, nil // the process's last admitted connection closed meanwhile
 	}
 	m.admitted = true
-	if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL && m.shm != nil && !m.operator {
-		// As joinWALEarly: SQLite's first read will open the -wal.
+	if policy.Family(m.db.knownFamily.Load()) == policy.FamilyWAL && m.shm != nil {
+		// As joinWALEarly: SQLite's first read will open the -wal (the
+		// operator's connection never joins in memory).
 		if ok, err := m.side.JoinFamilySibling(policy.FamilyWAL); err == nil && ok {
 			m.family, m.early = policy.FamilyWAL, true
 		}

@@ -16,7 +16,7 @@ import (
 // to one database (one name, one locking protocol) share one open of the
 // sidecar and of the database's mirror bytes, one participant slot, and
 // the protocol and family declarations, each held for as long as one of
-// them needs it (docs/protocol.md, "Participants"). Locks belong to an
+// them needs it (docs/protocol.md, "Connections of one process"). Locks belong to an
 // open file description, so a declaration is counted here, per
 // connection, and the byte is taken at the first and released at the
 // last; lock tests (F_OFD_GETLK) do not see the process's own
@@ -206,43 +206,43 @@ func (c *connSide) JoinFamilySibling(f policy.Family) (bool, error) {
 // LockAgreement takes the agreement byte exclusively, waiting up to wait
 // for the process's other connections and then for other processes.
 func (c *connSide) LockAgreement(wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	if err := c.turn(wait); err != nil {
-		return err
-	}
-	if err := c.p.side.LockAgreement(max(time.Until(deadline), 0)); err != nil {
-		<-c.p.agree
-		return err
-	}
-	return nil
+	return c.lockInTurn(wait, c.p.side.LockAgreement)
 }
 
 // UnlockAgreement releases the agreement byte.
-func (c *connSide) UnlockAgreement() error {
-	err := c.p.side.UnlockAgreement()
-	<-c.p.agree
-	return err
-}
+func (c *connSide) UnlockAgreement() error { return c.unlockTurn(c.p.side.UnlockAgreement) }
 
 // LockAgreementMirror takes the agreement byte's mirror alone, for a join
 // in memory: it excludes every other participant's join and record
-// change (they all take the mirror too) for a step that reads the record
-// and probes SQLite's lock bytes but changes nothing on the sidecar.
+// change (every participant with a mirror takes it too) for a step that
+// reads the record and probes SQLite's lock bytes but changes nothing on
+// the sidecar.
 func (c *connSide) LockAgreementMirror(wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	if err := c.turn(wait); err != nil {
-		return err
-	}
-	if err := c.p.side.LockAgreementMirror(max(time.Until(deadline), 0)); err != nil {
-		<-c.p.agree
-		return err
-	}
-	return nil
+	return c.lockInTurn(wait, c.p.side.LockAgreementMirror)
 }
 
 // UnlockAgreementMirror releases what LockAgreementMirror took.
 func (c *connSide) UnlockAgreementMirror() error {
-	err := c.p.side.UnlockAgreementMirror()
+	return c.unlockTurn(c.p.side.UnlockAgreementMirror)
+}
+
+// lockInTurn waits for the process's turn, then runs lock with what is
+// left of wait; the turn is given back if lock fails.
+func (c *connSide) lockInTurn(wait time.Duration, lock func(time.Duration) error) error {
+	deadline := time.Now().Add(wait)
+	if err := c.turn(wait); err != nil {
+		return err
+	}
+	if err := lock(max(time.Until(deadline), 0)); err != nil {
+		<-c.p.agree
+		return err
+	}
+	return nil
+}
+
+// unlockTurn runs unlock and gives the process's turn back.
+func (c *connSide) unlockTurn(unlock func() error) error {
+	err := unlock()
 	<-c.p.agree
 	return err
 }
@@ -270,27 +270,27 @@ func (c *connSide) turn(wait time.Duration) error {
 // ReadRecord reads and verifies the record.
 func (c *connSide) ReadRecord() (sidecar.Record, error) { return c.p.side.ReadRecord() }
 
-// RecordChanged reads the record's bytes and reports whether they differ
-// from what the last call read (the generation, or anything else, moved);
-// pending is whether the record holds a switch intent, ok false if it does
-// not verify (or there is none). It decodes only a record that changed.
+// RecordPending reads the record and reports whether it holds a switch
+// intent; ok is false if it does not verify (or there is none). A record
+// whose bytes did not change since the last call is not decoded again.
 // The process's turn at the agreement is held.
-func (c *connSide) RecordChanged() (rec sidecar.Record, changed, pending, ok bool, err error) {
+func (c *connSide) RecordPending() (pending, ok bool, err error) {
 	p := c.p
 	var buf [sidecar.RecordSize]byte
 	n, err := p.side.ReadRecordBytes(&buf)
 	if err != nil {
-		return rec, false, false, false, err
+		return false, false, err
 	}
 	if n == p.recN && buf == p.rec {
-		return rec, false, p.recPending, true, nil
+		return p.recPending, true, nil
 	}
-	if rec, err = sidecar.DecodeRecord(buf[:n]); err != nil {
+	rec, err := sidecar.DecodeRecord(buf[:n])
+	if err != nil {
 		p.recN = -1
-		return rec, true, false, false, nil
+		return false, false, nil
 	}
 	p.rec, p.recN, p.recPending = buf, n, rec.Switch.Pending
-	return rec, true, rec.Switch.Pending, true, nil
+	return rec.Switch.Pending, true, nil
 }
 
 // ReadRecordAndSlots reads the record and keeps the slot table until
@@ -418,15 +418,6 @@ func (c *connSide) siblingFamily(f policy.Family) bool {
 		n--
 	}
 	return n > 0
-}
-
-// siblings returns how many other connections of this process use the
-// participation.
-func (c *connSide) siblings() int {
-	p := c.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.conns - 1
 }
 
 // OthersUseProtocols returns the protocols other than mine held by other

@@ -11,7 +11,7 @@ import (
 // A join in memory over a sidecar truncated to nothing (the same inode,
 // every byte gone: the record is not there) goes to the full join, which
 // rebuilds the record (ErrNoRecord: repairCreate), as any other process's
-// would: RecordChanged's cache starts empty (recN -1), so "0 bytes" is
+// would: RecordPending's cache starts empty (recN -1), so "0 bytes" is
 // never taken for an unchanged record.
 func TestSiblingOpenOverAnEmptiedSidecarRebuildsTheRecord(t *testing.T) {
 	name, _ := registerTestVFS(t, wgvfs.Options{})
