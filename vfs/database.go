@@ -88,9 +88,9 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 			DB: path, Op: "open", Reason: policy.ReasonSidecarUnavailable, Why: unsupportedPlatform(),
 		})
 	}
-	// One stat of the path: the hard-link test's, and the identity a
-	// participation this process already has is checked against.
-	id, links, linksKnown, _, _ := nlink.Stat(path)
+	// One stat: the hard-link test's, and the identity a participation
+	// this process already has is checked against.
+	id, links, linksKnown := statOpened(file, path)
 	if err := g.refuseSecondName(m.db, path, links, linksKnown); err != nil {
 		file.Close()
 		return nil, flags, err
@@ -119,6 +119,20 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 		return nil, flags, err
 	}
 	return m, flags, nil
+}
+
+// statOpened returns the identity and link count of the database file
+// just opened: an fstat of its descriptor where the base VFS's file has
+// one (the os VFS's has: no path to walk, and the file this connection
+// will use even if the name was renamed over since), else a stat of path.
+func statOpened(file vfs.File, path string) (id nlink.ID, links uint64, known bool) {
+	if f, ok := file.(interface{ Fd() uintptr }); ok {
+		if id, links, known, ok, err := nlink.Fstat(f.Fd()); ok && err == nil {
+			return id, links, known
+		}
+	}
+	id, links, known, _, _ = nlink.Stat(path)
+	return id, links, known
 }
 
 // transientFault turns a transient fault that outlasted the retry budget,

@@ -21,6 +21,11 @@ type ID struct{ Dev, Ino uint64 }
 // has no such numbers (then n and known are os.Stat's nothing).
 func Stat(path string) (id ID, n uint64, known, ok bool, err error) { return stat(path) }
 
+// Fstat is Stat of the open file with descriptor fd: no path to walk,
+// and the file itself, not whatever its name leads to by now. ok is false
+// where the system has no such numbers; the caller then uses Stat.
+func Fstat(fd uintptr) (id ID, n uint64, known, ok bool, err error) { return fstat(fd) }
+
 // Lstat returns the ID of the file at path itself, not following a
 // symbolic link; ok as for Stat.
 func Lstat(path string) (id ID, ok bool, err error) { return lstat(path) }

@@ -20,6 +20,14 @@ func stat(path string) (ID, uint64, bool, bool, error) {
 	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
 }
 
+func fstat(fd uintptr) (ID, uint64, bool, bool, error) {
+	var st syscall.Stat_t
+	if err := ignoringEINTR(func() error { return syscall.Fstat(int(fd), &st) }); err != nil {
+		return ID{}, 0, false, false, os.NewSyscallError("fstat", err)
+	}
+	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
+}
+
 func lstat(path string) (ID, bool, error) {
 	var st syscall.Stat_t
 	if err := ignoringEINTR(func() error { return syscall.Lstat(path, &st) }); err != nil {
