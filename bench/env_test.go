@@ -24,9 +24,10 @@ func TestMain(m *testing.M) {
 
 // Environment variables the benchmarks read; see the package doc.
 const (
-	envDir     = "WALGUARD_BENCH_DIR"
-	envSyncDir = "WALGUARD_BENCH_SYNC_DIR"
-	envReverse = "WALGUARD_BENCH_REVERSE"
+	envDir      = "WALGUARD_BENCH_DIR"
+	envSyncDir  = "WALGUARD_BENCH_SYNC_DIR"
+	envReverse  = "WALGUARD_BENCH_REVERSE"
+	envPairedAA = "WALGUARD_BENCH_PAIRED_AA"
 )
 
 // vfsNames lists the VFSes every workload runs on. run.sh reverses the

@@ -17,8 +17,9 @@ import (
 
 // childRoles are the roles a copy of this test binary runs as a child.
 var childRoles = map[string]func(){
-	"writer": childWriter,
-	"worker": childWorker,
+	"writer":     childWriter,
+	"worker":     childWorker,
+	"pairworker": childPairWorker,
 }
 
 // Environment of a writer child.

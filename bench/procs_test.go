@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"github.com/walguard/walguard/internal/testproc"
 )
 
@@ -112,25 +114,11 @@ func childWorker() {
 }
 
 func runWorker() error {
-	c, err := open(os.Getenv(envChildDB), os.Getenv(envChildVFS), walNormal)
+	w, err := openWorkerConn(os.Getenv(envChildDB), os.Getenv(envChildVFS))
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	// Joins the WAL and fills the page cache: setup, not measured.
-	if err := c.Exec(warmSQL); err != nil {
-		return err
-	}
-	ins, _, err := c.Prepare(insertSQL)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	sel, _, err := c.Prepare(pointReadSQL)
-	if err != nil {
-		return err
-	}
-	defer sel.Close()
+	defer w.close()
 	if dir := os.Getenv(envChildProfile); dir != "" {
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())))
 		if err != nil {
@@ -148,24 +136,15 @@ func runWorker() error {
 		if line == "" {
 			return nil
 		}
-		var op string
-		var n, worker int
-		if _, err := fmt.Sscanf(line, "%s %d %d", &op, &n, &worker); err != nil {
-			return fmt.Errorf("bad command %q: %w", line, err)
+		op, n, worker, err := parseWorkerCommand(line)
+		if err != nil {
+			return err
 		}
 		raw := make([]byte, 0, 8*n)
 		cpu0 := cpuTime()
 		for i := range int64(n) {
 			start := time.Now()
-			switch op {
-			case "insert":
-				err = insertOne(ins, i)
-			case "read":
-				err = pointRead(sel, nextID(i*8+int64(worker)))
-			default:
-				return fmt.Errorf("bad command %q", line)
-			}
-			if err != nil {
+			if err := w.do(op, i, worker); err != nil {
 				return fmt.Errorf("%s %d: %w", op, i, err)
 			}
 			raw = binary.LittleEndian.AppendUint64(raw, uint64(time.Since(start)))
@@ -176,4 +155,65 @@ func runWorker() error {
 		}
 		fmt.Println("done", int64(cpu))
 	}
+}
+
+// workerConn is a worker child's connection, with its page cache warm and
+// its two statements prepared.
+type workerConn struct {
+	c        *sqlite3.Conn
+	ins, sel *sqlite3.Stmt
+}
+
+func openWorkerConn(path, vfsName string) (*workerConn, error) {
+	c, err := open(path, vfsName, walNormal)
+	if err != nil {
+		return nil, err
+	}
+	w := &workerConn{c: c}
+	// Joins the WAL and fills the page cache: setup, not measured.
+	if err := c.Exec(warmSQL); err != nil {
+		w.close()
+		return nil, err
+	}
+	if w.ins, _, err = c.Prepare(insertSQL); err != nil {
+		w.close()
+		return nil, err
+	}
+	if w.sel, _, err = c.Prepare(pointReadSQL); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// do runs operation i of op ("insert" or "read") for worker.
+func (w *workerConn) do(op string, i int64, worker int) error {
+	if op == "insert" {
+		return insertOne(w.ins, i)
+	}
+	return pointRead(w.sel, nextID(i*8+int64(worker)))
+}
+
+func (w *workerConn) close() {
+	for _, st := range []*sqlite3.Stmt{w.ins, w.sel} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	w.c.Close()
+}
+
+// parseWorkerCommand parses a worker child's command "OP N I".
+func parseWorkerCommand(line string) (op string, n, worker int, err error) {
+	f := strings.Fields(line)
+	if len(f) != 3 || (f[0] != "insert" && f[0] != "read") {
+		return "", 0, 0, fmt.Errorf("bad command %q", line)
+	}
+	if n, err = strconv.Atoi(f[1]); err != nil || n < 0 {
+		return "", 0, 0, fmt.Errorf("bad command %q", line)
+	}
+	if worker, err = strconv.Atoi(f[2]); err != nil || worker < 0 {
+		return "", 0, 0, fmt.Errorf("bad command %q", line)
+	}
+	return f[0], n, worker, nil
 }

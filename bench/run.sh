@@ -159,10 +159,11 @@ awk '
 		}
 	}' | tee "$out/ratios.txt"
 
-# per_run LABEL: reads one number per run on stdin and prints their median
-# and distribution-free 95% interval, judged against <= 1.05.
+# per_run LABEL [OP TARGET]: reads one number per run on stdin and prints
+# their median and distribution-free 95% interval, judged against OP
+# TARGET (default <= 1.05).
 per_run() {
-	sort -g | awk -v label="$1" '
+	sort -g | awk -v label="$1" -v op="${2:-<=}" -v target="${3:-1.05}" '
 	# lowrank(n): the largest k with P(Bin(n, 1/2) < k) <= 0.025; 0 if none.
 	function lowrank(n,    k, c, cum) {
 		c = 1; cum = 0
@@ -179,8 +180,20 @@ per_run() {
 		k = lowrank(n)
 		med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		ci = k > 0 ? sprintf("%.3f-%.3f", a[k], a[n - k + 1]) : "n/a"
-		printf "\n%s, per run: median %.3f, CI %s, target <= 1.05, met %s\n", label, med, ci, med <= 1.05 ? "yes" : "NO"
+		met = (op == "<=" ? med <= target + 0 : med >= target + 0) ? "yes" : "NO"
+		printf "\n%s, per run: median %.3f, CI %s, target %s %s, met %s\n", label, med, ci, op, target, met
 	}' | tee -a "$out/ratios.txt"
+}
+
+# metric BENCH UNIT: the value of UNIT in each run's line of benchmark
+# BENCH (its full name without the -GOMAXPROCS suffix), one per run.
+metric() {
+	awk -v bench="$1" -v unit="$2" '
+	{ name = $1; sub(/-[0-9]+$/, "", name) }
+	name == "Benchmark" bench {
+		for (i = 3; i < NF; i += 2)
+			if ($(i + 1) == unit) print $i
+	}' "$out"/run-*.txt
 }
 
 # Open with live connections: walguard/os at live=100 over walguard/os at
@@ -205,12 +218,16 @@ done
 # its walguard/os, per run. Drift lands on both sides within microseconds,
 # so this is the steadiest measure of the join's cost.
 for mode in wal-normal delete; do
-	awk -v mode="$mode" '
-	$1 ~ ("^BenchmarkOpenClosePaired/mode=" mode "-[0-9]+$") {
-		for (i = 3; i < NF; i += 2)
-			if ($(i + 1) == "walguard/os") print $i
-	}' "$out"/run-*.txt | per_run "OpenClosePaired mode=$mode: walguard/os, interleaved op by op"
+	metric "OpenClosePaired/mode=$mode" walguard/os |
+		per_run "OpenClosePaired mode=$mode: walguard/os, interleaved op by op"
 done
+# Many workers, paired in alternating phases (paired_test.go): walguard's
+# throughput and median latency over os's, per run.
+metric ReadConnsPaired/conns=100 reads/s-ratio | per_run "ReadConnsPaired conns=100: reads/s walguard/os" ">=" 0.99
+metric ReadConnsPaired/conns=100 p50-ratio | per_run "ReadConnsPaired conns=100: p50 walguard/os" "<=" 1.01
+metric ProcsPaired/op=insert/procs=8 txn/s-ratio | per_run "ProcsPaired op=insert procs=8: txn/s walguard/os" ">=" 0.99
+metric ProcsPaired/op=read/procs=8 reads/s-ratio | per_run "ProcsPaired op=read procs=8: reads/s walguard/os" ">=" 0.99
+metric ProcsPaired/op=read/procs=8 p50-ratio | per_run "ProcsPaired op=read procs=8: p50 walguard/os" "<=" 1.01
 echo
 if [ "$keep" = 1 ]; then
 	echo "raw outputs: $out" >&2
