@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -30,6 +31,43 @@ func BenchmarkInsertTxn(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkInsertTxnPaired is InsertTxn in WAL with the two VFSes
+// interleaved transaction by transaction in one loop (as OpenClosePaired
+// does opens): one connection through os and one through walguard, one
+// single-row INSERT transaction on each per iteration, in alternating
+// order, each timed on its own. One connection and no other goroutine, so
+// nothing but the machine's drift, which lands on both sides, disturbs
+// it: the finest measure of what walguard adds to a write transaction.
+func BenchmarkInsertTxnPaired(b *testing.B) {
+	var ins [2]*sqlite3.Stmt
+	for _, s := range sideOrder() {
+		_, c := newDB(b, pairedSides[s], walNormal, 0)
+		ins[s] = prepare(b, c, insertSQL)
+	}
+	var lat [2][]time.Duration
+	var i int64
+	for b.Loop() {
+		for turn := range 2 {
+			s := int(i+int64(turn)) % 2
+			t0 := time.Now()
+			if err := insertOne(ins[s], i); err != nil {
+				b.Fatalf("%s: %v", pairedSides[s], err)
+			}
+			lat[s] = append(lat[s], time.Since(t0))
+		}
+		i++
+	}
+	var sides [2]pairedTally
+	for s := range sides {
+		sides[s].lat = lat[s]
+		for _, d := range lat[s] {
+			sides[s].elapsed += d
+		}
+		sides[s].ops = len(lat[s])
+	}
+	reportPaired(b, "txn/s", &sides)
 }
 
 // bulkRows is the size of BenchmarkBulkInsert's one transaction.
