@@ -41,9 +41,9 @@ func BenchmarkOpenClosePaired(b *testing.B) {
 	for _, j := range readJournals() {
 		b.Run("mode="+j.name, func(b *testing.B) {
 			var uris [2]string
-			for i, name := range [2]string{"os", "walguard"} {
-				path, _ := newDB(b, name, j, 10)
-				uris[i] = dsn(path, name)
+			for _, s := range sideOrder() {
+				path, _ := newDB(b, pairedSides[s], j, 10)
+				uris[s] = dsn(path, pairedSides[s])
 			}
 			var spent [2]time.Duration
 			timed := func(i int) {
