@@ -170,6 +170,11 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 					})
 				}
 				wg.Wait()
+				select {
+				case err := <-errs:
+					b.Fatal(err)
+				default:
+				}
 				next += int64(n * per)
 				for i := range n {
 					sides[s].lat = append(sides[s].lat, lat[i]...)
@@ -177,10 +182,6 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 				sides[s].add(slicesMin(first), slicesMax(last), n*per)
 			})
 			b.StopTimer()
-			close(errs)
-			for err := range errs {
-				b.Fatal(err)
-			}
 			reportPaired(b, "reads/s", &sides)
 		})
 	}
