@@ -91,6 +91,15 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	// One stat: the hard-link test's, and the identity a participation
 	// this process already has is checked against.
 	id, links, linksKnown := statOpened(file, path)
+	if linksKnown && links == 0 {
+		// Renamed over or removed since SQLite opened it: the -wal and
+		// -journal at this name now belong to another file.
+		file.Close()
+		return nil, flags, g.refuse(m.db, &RefusalError{
+			DB: path, Op: "open", Reason: policy.ReasonTransientFault,
+			Why: "the database file was renamed over or removed while it was being opened, so its -wal and -journal names belong to another file now; retry the open",
+		})
+	}
 	if err := g.refuseSecondName(m.db, path, links, linksKnown); err != nil {
 		file.Close()
 		return nil, flags, err

@@ -20,7 +20,7 @@ import (
 
 // refuseSecondName returns a refusal for a database file that has more
 // than one name, or nil. n and known are the file's count of names, from
-// the stat openMain makes at each open (nlink.Stat).
+// the fstat openMain makes at each open (statOpened).
 func (g *VFS) refuseSecondName(db *dbState, path string, n uint64, known bool) error {
 	if g.pol.AllowHardLinks || !known || n <= 1 {
 		return nil // an unreadable count is the base VFS's business, not a refusal

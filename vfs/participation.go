@@ -27,8 +27,9 @@ import (
 // A connection whose process already participates joins in memory
 // (mainFile.admit): its process holds the protocol byte, so nothing any
 // other participant sees changes. It checks only that the names still lead
-// to the files the participation holds: the database (the stat the
-// hard-link test makes anyway) and the sidecar (one lstat). A database
+// to the files the participation holds: the database (the fstat of the
+// new connection's descriptor that the hard-link test makes anyway) and
+// the sidecar (one lstat). A database
 // renamed over, or a sidecar removed or replaced, starts a participation
 // of its own, which joins in full like a new process.
 //
@@ -44,7 +45,7 @@ const shareParticipation = runtime.GOOS != "windows"
 // one name with one protocol.
 type participation struct {
 	side *sidecar.Sidecar
-	dbID nlink.ID // the database the mirror descriptor holds, as its path showed it at open
+	dbID nlink.ID // the database its first connection opened (statOpened)
 	scID nlink.ID // the sidecar the descriptor holds
 
 	// The record as the last join in memory read it, and whether it held a
@@ -82,7 +83,8 @@ type partKey struct {
 // joinParticipation returns a handle for a new connection on the
 // participation its process has in the database at path (db), opening
 // one if there is none or if the names no longer lead to its files. id is
-// the database at path as stat(2) showed it, the zero ID if unknown.
+// the database file the connection opened (statOpened), the zero ID if
+// unknown.
 func (g *VFS) joinParticipation(db *dbState, path string, id nlink.ID, key partKey) (*connSide, error) {
 	if shareParticipation && id != (nlink.ID{}) {
 		db.mu.Lock()
