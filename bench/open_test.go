@@ -53,13 +53,14 @@ func BenchmarkOpenClosePaired(b *testing.B) {
 			}
 			n := 0
 			for b.Loop() {
-				first := n % 2
+				first := (n + sideOrder()[0]) % 2
 				timed(first)
 				timed(1 - first)
 				n++
 			}
-			b.ReportMetric(float64(spent[0].Nanoseconds())/float64(n), "os-ns/op")
-			b.ReportMetric(float64(spent[1].Nanoseconds())/float64(n), "walguard-ns/op")
+			for s := range spent {
+				b.ReportMetric(float64(spent[s].Nanoseconds())/float64(n), sideLabel(s)+"-ns/op")
+			}
 			b.ReportMetric(float64(spent[1])/float64(spent[0]), "walguard/os")
 		})
 	}

@@ -32,8 +32,9 @@ import (
 // includes another worker's turn on the CPU.
 //
 // A phase lasts from the first worker's first operation to the last
-// worker's last one (wall-clock timestamps, comparable across processes),
-// so handing out the phases is not timed. Each side's throughput is its
+// worker's last one (the monotonic clock in one process, the wall clock
+// across processes), so handing out the phases is not timed. One untimed
+// round on each side comes first. Each side's throughput is its
 // operations over its phases' total time. Each benchmark reports, for
 // walguard against os:
 //   - reads/s-ratio or txn/s-ratio: walguard's throughput over os's (the
@@ -47,7 +48,7 @@ import (
 // the per-side arrays.
 // With WALGUARD_BENCH_PAIRED_AA=1 both sides are os: what the paired
 // benchmarks then report is their own bias and noise on the machine
-// (docs/performance.md, "Paired against itself").
+// (docs/performance.md, "Paired benchmarks").
 var pairedSides = func() [2]string {
 	if os.Getenv(envPairedAA) == "1" {
 		return [2]string{"os", "os"}
@@ -65,8 +66,19 @@ func sideOrder() [2]int {
 }
 
 // phaseOps is about how many operations a phase of a paired benchmark
-// runs in all, over every worker: a few milliseconds of work.
-const phaseOps = 1000
+// runs in all, over every worker: 10–100 ms of work, so that what a
+// phase's span holds besides the work (starting its workers, handing the
+// phase to child processes one by one) is under a percent of it.
+const phaseOps = 4000
+
+// sideLabel names side s in metric units: the VFS, or, where both sides
+// are the same VFS (WALGUARD_BENCH_PAIRED_AA), the VFS and the side.
+func sideLabel(s int) string {
+	if pairedSides[0] == pairedSides[1] {
+		return fmt.Sprintf("%s%d", pairedSides[s], s+1)
+	}
+	return pairedSides[s]
+}
 
 // pairedTally adds up one side's phases.
 type pairedTally struct {
@@ -94,8 +106,8 @@ func reportPaired(b *testing.B, unit string, sides *[2]pairedTally) {
 		}
 		rate[s] = float64(t.ops) / t.elapsed.Seconds()
 		p50[s] = percentile(t.lat, 0.50)
-		b.ReportMetric(rate[s], pairedSides[s]+"-"+unit)
-		b.ReportMetric(float64(p50[s].Nanoseconds()), pairedSides[s]+"-p50-ns")
+		b.ReportMetric(rate[s], sideLabel(s)+"-"+unit)
+		b.ReportMetric(float64(p50[s].Nanoseconds()), sideLabel(s)+"-p50-ns")
 	}
 	b.ReportMetric(rate[1]/rate[0], unit+"-ratio")
 	if p50[0] > 0 {
@@ -103,15 +115,26 @@ func reportPaired(b *testing.B, unit string, sides *[2]pairedTally) {
 	}
 }
 
-// phases splits total operations per side into phases of workers
-// workers: it calls run(side, perWorker) in alternating order until each
-// side has had total operations (the last phase may be short).
-func phases(total, workers int, run func(side, perWorker int)) {
+// phases runs a paired benchmark's phases: first one untimed round on
+// each side (warm-up: connections and caches cold from setup), then
+// rounds of one phase per side, in alternating order, until each side has
+// had total operations over workers workers, in an even number of rounds.
+// run(side, perWorker, timed) runs one phase. The first round starts with
+// the side set up first (sideOrder), which run.sh alternates, so neither
+// side always has the first phase after the warm-up.
+func phases(total, workers int, run func(side, perWorker int, timed bool)) {
 	per := max(1, phaseOps/workers)
-	for round, done := 0, 0; done < total; round++ {
-		n := min(per, (total-done+workers-1)/workers)
+	first := sideOrder()[0]
+	for turn := range 2 {
+		run((first+turn)%2, per, false)
+	}
+	n := per
+	for round, done := 0, 0; done < total || round%2 == 1; round++ {
+		if done < total {
+			n = min(per, (total-done+workers-1)/workers)
+		} // else: the round that evens the count repeats the last one's n
 		for turn := range 2 {
-			run((round+turn)%2, n)
+			run((first+round+turn)%2, n, true)
 		}
 		done += n * workers
 	}
@@ -142,21 +165,22 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 				}
 			}
 			var sides [2]pairedTally
-			// Each worker's spans and latencies in the current phase.
-			first, last := make([]int64, n), make([]int64, n)
+			// Each worker's span and latencies in the current phase
+			// (monotonic clock: one process).
+			first, last := make([]time.Time, n), make([]time.Time, n)
 			lat := make([][]time.Duration, n)
 			var next int64 // spreads the reads over the table
 			errs := make(chan error, n)
 
 			b.ResetTimer()
-			phases(b.N, n, func(s, per int) {
+			phases(b.N, n, func(s, per int, timed bool) {
 				var wg sync.WaitGroup
 				for i := range n {
 					base := next + int64(i*per)
 					wg.Go(func() {
 						lat[i] = lat[i][:0]
-						first[i] = time.Now().UnixNano()
 						t0 := time.Now()
+						first[i] = t0
 						for k := range int64(per) {
 							if err := pointRead(sels[s][i], nextID(base+k)); err != nil {
 								errs <- fmt.Errorf("%s: %w", pairedSides[s], err)
@@ -166,7 +190,7 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 							lat[i] = append(lat[i], t1.Sub(t0))
 							t0 = t1
 						}
-						last[i] = time.Now().UnixNano()
+						last[i] = t0
 					})
 				}
 				wg.Wait()
@@ -176,15 +200,37 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 				default:
 				}
 				next += int64(n * per)
+				if !timed {
+					return
+				}
 				for i := range n {
 					sides[s].lat = append(sides[s].lat, lat[i]...)
 				}
-				sides[s].add(slicesMin(first), slicesMax(last), n*per)
+				start, end := first[0], last[0]
+				for i := range n {
+					start, end = minTime(start, first[i]), maxTime(end, last[i])
+				}
+				sides[s].add(start.UnixNano(), end.UnixNano(), n*per)
 			})
 			b.StopTimer()
 			reportPaired(b, "reads/s", &sides)
 		})
 	}
+}
+
+// minTime and maxTime return the earlier and the later of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // slicesMin and slicesMax return the least and the greatest of a.
@@ -257,7 +303,7 @@ func benchProcsPaired(b *testing.B, op, unit string, procs int) {
 	first, last := make([]int64, procs), make([]int64, procs)
 	var next int64
 	b.ResetTimer()
-	phases(b.N, procs, func(s, per int) {
+	phases(b.N, procs, func(s, per int, timed bool) {
 		for i, child := range children {
 			child.Send(fmt.Sprintf("%s %d %d %d", op, s, per, next+int64(i*per)))
 		}
@@ -268,6 +314,9 @@ func benchProcsPaired(b *testing.B, op, unit string, procs int) {
 			}
 		}
 		next += int64(procs * per)
+		if !timed {
+			return
+		}
 		b.StopTimer()
 		for i := range children {
 			sides[s].lat = append(sides[s].lat, readLatencies(b, latFile(i))...)
