@@ -66,10 +66,12 @@ func sideOrder() [2]int {
 }
 
 // phaseOps is about how many operations a phase of a paired benchmark
-// runs in all, over every worker: 10–100 ms of work, so that what a
-// phase's span holds besides the work (starting its workers, handing the
-// phase to child processes one by one) is under a percent of it.
-const phaseOps = 4000
+// runs in all, over every worker: 5–50 ms of work. Longer phases make
+// what a phase's span holds besides the work (starting its workers,
+// handing the phase to child processes one by one) a smaller part of it,
+// shorter ones give a run more rounds to average: at 4,000, os against
+// os gave intervals twice as wide as at 1,000.
+const phaseOps = 2000
 
 // sideLabel names side s in metric units: the VFS, or, where both sides
 // are the same VFS (WALGUARD_BENCH_PAIRED_AA), the VFS and the side.
