@@ -91,7 +91,7 @@ func (g *VFS) openMain(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.Op
 	// One stat: the hard-link test's, and the identity a participation
 	// this process already has is checked against.
 	id, links, linksKnown := statOpened(file, path)
-	if linksKnown && links == 0 {
+	if linksKnown && links == 0 && !namedBy(path, id, nlink.Stat) {
 		// Renamed over or removed since SQLite opened it: the -wal and
 		// -journal at this name now belong to another file.
 		file.Close()
@@ -142,6 +142,15 @@ func statOpened(file vfs.File, path string) (id nlink.ID, links uint64, known bo
 	}
 	id, links, known, _, _ = nlink.Stat(path)
 	return id, links, known
+}
+
+// namedBy reports whether path still names the file id, by stat: the
+// second look for a file whose count of names says 0, which means
+// renamed over or removed on every local filesystem, but which a
+// filesystem that does not count names may report for a file in place.
+func namedBy(path string, id nlink.ID, stat func(string) (nlink.ID, uint64, bool, bool, error)) bool {
+	now, _, _, ok, err := stat(path)
+	return err == nil && ok && id != (nlink.ID{}) && now == id
 }
 
 // transientFault turns a transient fault that outlasted the retry budget,

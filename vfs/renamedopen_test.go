@@ -11,6 +11,7 @@ import (
 	"github.com/ncruces/go-sqlite3/util/vfsutil"
 	"github.com/ncruces/go-sqlite3/vfs"
 
+	"github.com/walguard/walguard/internal/nlink"
 	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/policy"
 )
@@ -72,5 +73,30 @@ func TestDatabaseRenamedOverWhileOpeningIsRetryable(t *testing.T) {
 	defer c.Close()
 	if err := c.Exec("INSERT INTO t VALUES(1)"); err != nil {
 		t.Fatalf("retry: %v", err)
+	}
+}
+
+// TestNamedByTakesASecondLook: a count of 0 names is taken for renamed
+// over or removed only if the name no longer leads to the file, so that a
+// filesystem that reports 0 for every file (one that does not count
+// names) does not have every open refused.
+func TestNamedByTakesASecondLook(t *testing.T) {
+	opened := nlink.ID{Dev: 1, Ino: 7}
+	stat := func(now nlink.ID, err error) func(string) (nlink.ID, uint64, bool, bool, error) {
+		return func(string) (nlink.ID, uint64, bool, bool, error) { return now, 0, true, err == nil, err }
+	}
+	for _, c := range []struct {
+		name string
+		now  nlink.ID
+		err  error
+		want bool
+	}{
+		{"the name still leads to the file (names not counted)", opened, nil, true},
+		{"another file at the name (renamed over)", nlink.ID{Dev: 1, Ino: 8}, nil, false},
+		{"no file at the name (removed)", nlink.ID{}, os.ErrNotExist, false},
+	} {
+		if got := namedBy("app.db", opened, stat(c.now, c.err)); got != c.want {
+			t.Errorf("%s: namedBy = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
