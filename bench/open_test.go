@@ -51,9 +51,9 @@ func BenchmarkOpenClosePaired(b *testing.B) {
 				openReadClose(b, uris[i])
 				spent[i] += time.Since(t0)
 			}
-			n := 0
+			n, firstSide := 0, sideOrder()[0]
 			for b.Loop() {
-				first := (n + sideOrder()[0]) % 2
+				first := (n + firstSide) % 2
 				timed(first)
 				timed(1 - first)
 				n++

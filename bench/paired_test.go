@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,10 +89,10 @@ type pairedTally struct {
 	lat     []time.Duration
 }
 
-// add counts a phase of ops operations, from the earliest start (first,
-// Unix nanoseconds) to the latest end (last).
-func (t *pairedTally) add(first, last int64, ops int) {
-	t.elapsed += time.Duration(last - first)
+// add counts a phase of ops operations that lasted span, from its
+// earliest start to its latest end.
+func (t *pairedTally) add(span time.Duration, ops int) {
+	t.elapsed += span
 	t.ops += ops
 }
 
@@ -208,48 +208,13 @@ func BenchmarkReadConnsPaired(b *testing.B) {
 				for i := range n {
 					sides[s].lat = append(sides[s].lat, lat[i]...)
 				}
-				start, end := first[0], last[0]
-				for i := range n {
-					start, end = minTime(start, first[i]), maxTime(end, last[i])
-				}
-				sides[s].add(start.UnixNano(), end.UnixNano(), n*per)
+				end, start := slices.MaxFunc(last, time.Time.Compare), slices.MinFunc(first, time.Time.Compare)
+				sides[s].add(end.Sub(start), n*per)
 			})
 			b.StopTimer()
 			reportPaired(b, "reads/s", &sides)
 		})
 	}
-}
-
-// minTime and maxTime return the earlier and the later of a and b.
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// slicesMin and slicesMax return the least and the greatest of a.
-func slicesMin(a []int64) int64 {
-	m := a[0]
-	for _, v := range a[1:] {
-		m = min(m, v)
-	}
-	return m
-}
-
-func slicesMax(a []int64) int64 {
-	m := a[0]
-	for _, v := range a[1:] {
-		m = max(m, v)
-	}
-	return m
 }
 
 // pairedProcs are the process counts of BenchmarkProcsPaired.
@@ -295,7 +260,7 @@ func benchProcsPaired(b *testing.B, op, unit string, procs int) {
 	latFile := func(i int) string { return filepath.Join(dir, fmt.Sprintf("latencies-%d", i)) }
 	children := make([]*testproc.Child, procs)
 	for i := range children {
-		children[i] = testproc.Start(b, os.Args[0], "pairworker", append(env, envPairLat+"="+latFile(i))...)
+		children[i] = testproc.Start(b, os.Args[0], "pairworker", append(slices.Clip(env), envPairLat+"="+latFile(i))...)
 	}
 	for _, child := range children {
 		child.Expect("ready")
@@ -324,7 +289,7 @@ func benchProcsPaired(b *testing.B, op, unit string, procs int) {
 			sides[s].lat = append(sides[s].lat, readLatencies(b, latFile(i))...)
 		}
 		b.StartTimer()
-		sides[s].add(slicesMin(first), slicesMax(last), procs*per)
+		sides[s].add(time.Duration(slices.Max(last)-slices.Min(first)), procs*per)
 	})
 	b.StopTimer()
 	for i, child := range children {
@@ -366,32 +331,17 @@ func runPairWorker() error {
 		if line == "" {
 			return nil
 		}
-		f := strings.Fields(line)
-		var nums [3]int64
-		ok := len(f) == 4 && (f[0] == "insert" || f[0] == "read")
-		for k := range nums {
-			if !ok {
-				break
-			}
-			v, err := strconv.ParseInt(f[k+1], 10, 64)
-			nums[k], ok = v, err == nil && v >= 0
-		}
-		if !ok || nums[0] > 1 {
+		op, args, err := parseWorkerCommand(line, 3)
+		if err != nil || args[0] > 1 {
 			return fmt.Errorf("bad command %q", line)
 		}
-		s, n, from := int(nums[0]), nums[1], nums[2]
+		s, n, from := args[0], args[1], args[2]
 		raw = raw[:0]
 		start := time.Now()
 		firstNS := start.UnixNano()
 		for i := range n {
-			var err error
-			if f[0] == "insert" {
-				err = insertOne(ws[s].ins, from+i)
-			} else {
-				err = pointRead(ws[s].sel, nextID(from+i))
-			}
-			if err != nil {
-				return fmt.Errorf("%s %s %d: %w", pairedSides[s], f[0], i, err)
+			if err := ws[s].do(op, from+i, from+i); err != nil {
+				return fmt.Errorf("%s %s %d: %w", pairedSides[s], op, i, err)
 			}
 			end := time.Now()
 			raw = binary.LittleEndian.AppendUint64(raw, uint64(end.Sub(start)))

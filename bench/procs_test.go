@@ -136,15 +136,16 @@ func runWorker() error {
 		if line == "" {
 			return nil
 		}
-		op, n, worker, err := parseWorkerCommand(line)
+		op, args, err := parseWorkerCommand(line, 2)
 		if err != nil {
 			return err
 		}
+		n, worker := args[0], args[1]
 		raw := make([]byte, 0, 8*n)
 		cpu0 := cpuTime()
-		for i := range int64(n) {
+		for i := range n {
 			start := time.Now()
-			if err := w.do(op, i, worker); err != nil {
+			if err := w.do(op, i, i*8+worker); err != nil {
 				return fmt.Errorf("%s %d: %w", op, i, err)
 			}
 			raw = binary.LittleEndian.AppendUint64(raw, uint64(time.Since(start)))
@@ -186,12 +187,12 @@ func openWorkerConn(path, vfsName string) (*workerConn, error) {
 	return w, nil
 }
 
-// do runs operation i of op ("insert" or "read") for worker.
-func (w *workerConn) do(op string, i int64, worker int) error {
+// do runs one op: "insert" inserts value, "read" reads the row nextID(key).
+func (w *workerConn) do(op string, value, key int64) error {
 	if op == "insert" {
-		return insertOne(w.ins, i)
+		return insertOne(w.ins, value)
 	}
-	return pointRead(w.sel, nextID(i*8+int64(worker)))
+	return pointRead(w.sel, nextID(key))
 }
 
 func (w *workerConn) close() {
@@ -203,17 +204,19 @@ func (w *workerConn) close() {
 	w.c.Close()
 }
 
-// parseWorkerCommand parses a worker child's command "OP N I".
-func parseWorkerCommand(line string) (op string, n, worker int, err error) {
+// parseWorkerCommand parses a worker child's command: "insert" or "read"
+// and nargs numbers, none negative.
+func parseWorkerCommand(line string, nargs int) (op string, args []int64, err error) {
 	f := strings.Fields(line)
-	if len(f) != 3 || (f[0] != "insert" && f[0] != "read") {
-		return "", 0, 0, fmt.Errorf("bad command %q", line)
+	if len(f) != nargs+1 || (f[0] != "insert" && f[0] != "read") {
+		return "", nil, fmt.Errorf("bad command %q", line)
 	}
-	if n, err = strconv.Atoi(f[1]); err != nil || n < 0 {
-		return "", 0, 0, fmt.Errorf("bad command %q", line)
+	for _, a := range f[1:] {
+		v, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || v < 0 {
+			return "", nil, fmt.Errorf("bad command %q", line)
+		}
+		args = append(args, v)
 	}
-	if worker, err = strconv.Atoi(f[2]); err != nil || worker < 0 {
-		return "", 0, 0, fmt.Errorf("bad command %q", line)
-	}
-	return f[0], n, worker, nil
+	return f[0], args, nil
 }

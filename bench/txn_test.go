@@ -48,9 +48,10 @@ func BenchmarkInsertTxnPaired(b *testing.B) {
 	}
 	var lat [2][]time.Duration
 	var i int64
+	first := sideOrder()[0]
 	for b.Loop() {
 		for turn := range 2 {
-			s := (int(i%2) + sideOrder()[0] + turn) % 2
+			s := (int(i%2) + first + turn) % 2
 			t0 := time.Now()
 			if err := insertOne(ins[s], i); err != nil {
 				b.Fatalf("%s: %v", pairedSides[s], err)
