@@ -85,6 +85,18 @@ func needLib(t *testing.T) {
 	}
 }
 
+// prepareDB runs sql on the database at db through Go's walguard and
+// closes the connection: the state a test's C and Python clients start
+// from.
+func prepareDB(t *testing.T, db, sql string) {
+	t.Helper()
+	c := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
+	sqltest.Exec(t, c, sql)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // need fails the test when a program it drives is missing: .ci/run
 // installs every one of them.
 func need(t *testing.T, prog string) string {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/walguard/walguard"
-	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/lockcheck"
 	"github.com/walguard/walguard/sidecar"
 )
@@ -27,10 +25,7 @@ func TestStatusListsParticipantsWithoutWalguard(t *testing.T) {
 	need(t, "sqlite3")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "app.db")
-	setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-	sqltest.Exec(t, setup, "PRAGMA journal_mode=wal")
-	sqltest.Exec(t, setup, "CREATE TABLE t(x)")
-	setup.Close()
+	prepareDB(t, db, "PRAGMA journal_mode=wal; CREATE TABLE t(x)")
 
 	script := fmt.Sprintf(`import sqlite3, sys
 m = sqlite3.connect(":memory:")

@@ -65,11 +65,7 @@ func TestInterruptedSwitchResolvedByC(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			db := filepath.Join(dir, "app.db")
-			setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-			sqltest.Exec(t, setup, "PRAGMA journal_mode="+tc.start)
-			sqltest.Exec(t, setup, "CREATE TABLE t(x)")
-			sqltest.Exec(t, setup, "INSERT INTO t VALUES(1)")
-			setup.Close()
+			prepareDB(t, db, "PRAGMA journal_mode="+tc.start+"; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 
 			switcher := testproc.Start(t, os.Args[0], "holder", "WG_DB="+db)
 			switcher.Expect("ready")
@@ -210,11 +206,7 @@ c = sqlite3.connect("file:app.db?vfs=walguard", uri=True, timeout=5)
 		}
 		dir := t.TempDir()
 		db := filepath.Join(dir, "app.db")
-		setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-		sqltest.Exec(t, setup, "PRAGMA journal_mode=delete")
-		sqltest.Exec(t, setup, "CREATE TABLE t(x)")
-		sqltest.Exec(t, setup, "INSERT INTO t VALUES(1), (2)")
-		setup.Close()
+		prepareDB(t, db, "PRAGMA journal_mode=delete; CREATE TABLE t(x); INSERT INTO t VALUES(1), (2)")
 
 		cmd := exec.Command(py, "-c", prologue+`c.execute("SELECT count(*) FROM t").fetchall()
 print("wal", c.execute("PRAGMA journal_mode=wal").fetchone()[0], flush=True)

@@ -125,10 +125,7 @@ func TestMixedLanguages(t *testing.T) {
 	lib := faultLib(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "app.db")
-	setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-	sqltest.Exec(t, setup, "PRAGMA journal_mode=wal")
-	sqltest.Exec(t, setup, "CREATE TABLE t(id TEXT)")
-	setup.Close()
+	prepareDB(t, db, "PRAGMA journal_mode=wal; CREATE TABLE t(id TEXT)")
 
 	var mu sync.Mutex
 	acked := map[string]bool{}
@@ -285,10 +282,7 @@ func TestPostMortemFallback(t *testing.T) {
 	}{{"wgfault", 1}, {"walguard", 2}} {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "app.db")
-		setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-		sqltest.Exec(t, setup, "PRAGMA journal_mode=wal")
-		sqltest.Exec(t, setup, "CREATE TABLE t(id TEXT)")
-		setup.Close()
+		prepareDB(t, db, "PRAGMA journal_mode=wal; CREATE TABLE t(id TEXT)")
 		cmd := exec.Command(py, "-u", "-c", postMortem, tc.vfs)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "WG_LIB="+strings.TrimSuffix(lib, ".so"), "WG_ID="+tc.vfs, "WG_N=1", "WG_FAULT_WAL_OPENS=1")

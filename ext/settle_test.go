@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/walguard/walguard"
-	"github.com/walguard/walguard/internal/sqltest"
 	"github.com/walguard/walguard/policy"
 )
 
@@ -40,11 +38,7 @@ func TestSettleRule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			db := filepath.Join(dir, "app.db")
-			setup := sqltest.Open(t, sqltest.DSN(db, walguard.VFSName))
-			sqltest.Exec(t, setup, "PRAGMA journal_mode="+tc.mode)
-			sqltest.Exec(t, setup, "CREATE TABLE t(x)")
-			sqltest.Exec(t, setup, "INSERT INTO t VALUES(1)")
-			setup.Close()
+			prepareDB(t, db, "PRAGMA journal_mode="+tc.mode+"; CREATE TABLE t(x); INSERT INTO t VALUES(1)")
 			before := record(t, db)
 
 			cmd := exec.Command(py, "-c", fmt.Sprintf(`import sqlite3
