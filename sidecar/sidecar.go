@@ -174,12 +174,19 @@ func (s *Sidecar) heldErr(err error) error {
 // LockAgreement takes the agreement byte exclusively, trying for up to
 // wait; it returns ErrBusy if another participant kept it that long.
 func (s *Sidecar) LockAgreement(wait time.Duration) error {
+	return s.lockWaiting(wait, func() error { return s.tryLock(AgreementByte, true) })
+}
+
+// lockWaiting runs try, which takes a lock byte, until it does not find
+// the byte held, backing off from 50 µs to 5 ms between tries, for up to
+// wait; then ErrBusy.
+func (s *Sidecar) lockWaiting(wait time.Duration, try func() error) error {
 	if err := s.fault("lock"); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(wait)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		err := s.tryLock(AgreementByte, true)
+		err := try()
 		if err != filelock.ErrHeld {
 			return err
 		}
@@ -207,20 +214,7 @@ func (s *Sidecar) LockAgreementMirror(wait time.Duration) error {
 	if s.db == nil {
 		return s.LockAgreement(wait)
 	}
-	if err := s.fault("lock"); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(wait)
-	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-		err := filelock.TryLock(s.db, MirrorByte(AgreementByte), true)
-		if err != filelock.ErrHeld {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %w", s.path, ErrBusy)
-		}
-		time.Sleep(delay)
-	}
+	return s.lockWaiting(wait, func() error { return filelock.TryLock(s.db, MirrorByte(AgreementByte), true) })
 }
 
 // UnlockAgreementMirror releases what LockAgreementMirror took.
