@@ -17,7 +17,7 @@ func stat(path string) (ID, uint64, bool, bool, error) {
 	if err := ignoringEINTR(func() error { return syscall.Stat(path, &st) }); err != nil {
 		return ID{}, 0, false, false, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
+	return idOf(&st), uint64(st.Nlink), true, true, nil
 }
 
 func fstat(fd uintptr) (ID, uint64, bool, bool, error) {
@@ -25,7 +25,7 @@ func fstat(fd uintptr) (ID, uint64, bool, bool, error) {
 	if err := ignoringEINTR(func() error { return syscall.Fstat(int(fd), &st) }); err != nil {
 		return ID{}, 0, false, false, os.NewSyscallError("fstat", err)
 	}
-	return ID{uint64(st.Dev), uint64(st.Ino)}, uint64(st.Nlink), true, true, nil
+	return idOf(&st), uint64(st.Nlink), true, true, nil
 }
 
 func lstat(path string) (ID, bool, error) {
@@ -33,7 +33,7 @@ func lstat(path string) (ID, bool, error) {
 	if err := ignoringEINTR(func() error { return syscall.Lstat(path, &st) }); err != nil {
 		return ID{}, false, &os.PathError{Op: "lstat", Path: path, Err: err}
 	}
-	return ID{uint64(st.Dev), uint64(st.Ino)}, true, nil
+	return idOf(&st), true, nil
 }
 
 func of(fi os.FileInfo) (ID, bool) {
@@ -41,8 +41,11 @@ func of(fi os.FileInfo) (ID, bool) {
 	if !ok {
 		return ID{}, false
 	}
-	return ID{uint64(st.Dev), uint64(st.Ino)}, true
+	return idOf(st), true
 }
+
+// idOf is the ID stat(2) gives (Dev's type differs between systems).
+func idOf(st *syscall.Stat_t) ID { return ID{uint64(st.Dev), uint64(st.Ino)} }
 
 // ignoringEINTR runs fn again while it is interrupted by a signal (the Go
 // runtime's preemption signals reach slow filesystems' system calls), as
